@@ -1,0 +1,20 @@
+"""The Celery app. The beat schedule is declared here, in one place (STYLE §6.6)."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mcu.settings")
+
+app = Celery("mcu")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Every minute: mark breaches, send warnings, escalate (DESIGN §4 "Enforcement").
+    # crontab "* * * * *" — https://crontab.guru/#*_*_*_*_*
+    "deadlines-sweep": {"task": "deadlines.sweep", "schedule": crontab()},
+    # Every minute: deliver e-mail / Telegram notifications whose time has come.
+    "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": crontab()},
+}

@@ -1,0 +1,293 @@
+"""The ground floor: municipalities, their districts and organisations, categories,
+people and notifications. Imports no other app of the desk."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CaseKind, CategoryLevel, OrganisationKind, Role
+from .querysets import MunicipalityQuerySet, ScopedQuerySet
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Неизвестный часовой пояс «%(tz)s»"), params={"tz": value})
+
+
+class Municipality(models.Model):
+    """A municipality (or urban district) whose centre works in the desk."""
+
+    name = models.CharField(_("название"), max_length=200, unique=True)
+    slug = models.SlugField(_("код"), max_length=64, unique=True)
+    region = models.CharField(_("субъект РФ"), max_length=200, db_index=True)
+    timezone = models.CharField(
+        _("часовой пояс"), max_length=64, default="Europe/Moscow", validators=[validate_timezone]
+    )
+    registration_prefix = models.CharField(
+        _("префикс регистрационных номеров"), max_length=12, blank=True
+    )
+
+    objects = MunicipalityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("муниципальное образование")
+        verbose_name_plural = _("муниципальные образования")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class District(models.Model):
+    """A district (микрорайон, посёлок) of a municipality, used for routing and heat maps."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="districts",
+        verbose_name=_("муниципальное образование"),
+    )
+    name = models.CharField(_("название"), max_length=200)
+
+    class Meta:
+        verbose_name = _("район")
+        verbose_name_plural = _("районы")
+        ordering = ["municipality", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="district_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    """An executor organisation: a department, a municipal enterprise, a managing company…"""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="organisations",
+        verbose_name=_("муниципальное образование"),
+    )
+    name = models.CharField(_("наименование"), max_length=300)
+    short_name = models.CharField(_("краткое наименование"), max_length=120, blank=True)
+    kind = models.CharField(
+        _("тип"), max_length=32, choices=OrganisationKind.choices, default=OrganisationKind.OTHER
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("вышестоящая организация"),
+    )
+    phone = models.CharField(_("телефон"), max_length=64, blank=True)
+    email = models.EmailField(_("электронная почта"), blank=True)
+    address = models.CharField(_("адрес"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("организация-исполнитель")
+        verbose_name_plural = _("организации-исполнители")
+        ordering = ["municipality", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="organisation_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent.municipality_id != self.municipality_id:
+            raise ValidationError(
+                {"parent": _("Вышестоящая организация должна быть из того же МО.")}
+            )
+
+
+class Category(models.Model):
+    """Sector → category → subcategory (отраслевой блок → категория → подкатегория)."""
+
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("родитель"),
+    )
+    code = models.SlugField(_("код"), max_length=64, unique=True)
+    name = models.CharField(_("название"), max_length=200)
+    level = models.PositiveSmallIntegerField(
+        _("уровень"), choices=CategoryLevel.choices, default=CategoryLevel.SECTOR, editable=False
+    )
+    sort_order = models.PositiveIntegerField(_("порядок"), default=0)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("категория")
+        verbose_name_plural = _("категории")
+        ordering = ["level", "sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent.level >= CategoryLevel.SUBCATEGORY:
+            raise ValidationError({"parent": _("Глубже подкатегории уровней нет.")})
+
+    def save(self, *args, **kwargs) -> None:
+        # The level is derived from the parent, never typed in.
+        self.level = (self.parent.level + 1) if self.parent_id else CategoryLevel.SECTOR
+        super().save(*args, **kwargs)
+
+    @property
+    def sector(self) -> "Category":
+        node = self
+        while node.parent_id:
+            node = node.parent
+        return node
+
+    @property
+    def path(self) -> str:
+        parts, node = [self.name], self
+        while node.parent_id:
+            node = node.parent
+            parts.append(node.name)
+        return " → ".join(reversed(parts))
+
+
+class User(AbstractUser):
+    """A person of the desk with a role scoped to a municipality (DESIGN §1)."""
+
+    role = models.CharField(_("роль"), max_length=20, choices=Role.choices, blank=True)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        verbose_name=_("муниципальное образование"),
+    )
+    region = models.CharField(
+        _("субъект РФ (для наблюдателя)"), max_length=200, blank=True,
+        help_text=_("Наблюдатель ЦУР видит все МО этого субъекта."),
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="members",
+        verbose_name=_("организация (для исполнителя)"),
+    )
+    is_organisation_head = models.BooleanField(
+        _("руководитель организации"), default=False,
+        help_text=_("Получает эскалации просрочек своей организации."),
+    )
+    kinds = models.JSONField(
+        _("координируемые виды сообщений"), default=list, blank=True,
+        help_text=_("Для администратора: пусто — все виды."),
+    )
+    patronymic = models.CharField(_("отчество"), max_length=150, blank=True)
+    phone = models.CharField(_("телефон"), max_length=64, blank=True)
+    telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("пользователь")
+        verbose_name_plural = _("пользователи")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="executor") | Q(organisation__isnull=False),
+                name="executor_has_organisation",
+            ),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.role == Role.EXECUTOR and not self.organisation_id:
+            errors["organisation"] = _("Исполнителю нужна организация.")
+        if self.role == Role.OBSERVER and not (self.region or self.municipality_id):
+            errors["region"] = _("Наблюдателю нужен субъект РФ.")
+        if self.role and self.role != Role.OBSERVER and not self.municipality_id:
+            errors["municipality"] = _("Укажите муниципальное образование.")
+        if (
+            self.organisation_id
+            and self.municipality_id
+            and self.organisation.municipality_id != self.municipality_id
+        ):
+            errors["organisation"] = _("Организация другого МО.")
+        bad = [k for k in self.kinds or [] if k not in CaseKind.values]
+        if bad:
+            errors["kinds"] = _("Неизвестные виды: %(kinds)s") % {"kinds": ", ".join(bad)}
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p) or (
+            self.username
+        )
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and self.role in roles
+
+    @property
+    def observed_region(self) -> str:
+        if self.region:
+            return self.region
+        return self.municipality.region if self.municipality_id else ""
+
+    @property
+    def coordinated_kinds(self) -> list[str]:
+        """Kinds an administrator coordinates; an empty setting means all of them."""
+        return list(self.kinds) if self.kinds else list(CaseKind.values)
+
+
+class Notification(models.Model):
+    """One message to one person. ``key`` is unique, so a job that runs twice sends once.
+
+    The key names the event, the thing and the recipient, e.g.
+    ``deadline.breach:1234:user:7`` (DESIGN §4 "Enforcement").
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("В системе")
+        EMAIL = "email", _("Электронная почта")
+        TELEGRAM = "telegram", _("Telegram")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Ожидает отправки")
+        SENT = "sent", _("Отправлено")
+        FAILED = "failed", _("Ошибка")
+
+    key = models.CharField(_("ключ"), max_length=200, unique=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        verbose_name=_("получатель"),
+    )
+    event = models.CharField(_("событие"), max_length=64)
+    title = models.CharField(_("заголовок"), max_length=300)
+    body = models.TextField(_("текст"), blank=True)
+    url = models.CharField(_("ссылка"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("создано"), auto_now_add=True)
+    send_after = models.DateTimeField(
+        _("отправить не раньше"), null=True, blank=True,
+        help_text=_("Напоминания ждут рабочего времени получателя."),
+    )
+    read_at = models.DateTimeField(_("прочитано"), null=True, blank=True)
+    email_status = models.CharField(
+        _("e-mail"), max_length=10, choices=Status.choices, blank=True
+    )
+    telegram_status = models.CharField(
+        _("Telegram"), max_length=10, choices=Status.choices, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    last_error = models.TextField(_("последняя ошибка"), blank=True)
+
+    class Meta:
+        verbose_name = _("уведомление")
+        verbose_name_plural = _("уведомления")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "created_at"], condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

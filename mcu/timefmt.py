@@ -1,0 +1,39 @@
+"""Dates as the regulations' users read them: «22.11.2026 14:05 (МСК+4)»."""
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
+
+
+def zone_label(tz: zoneinfo.ZoneInfo, at: datetime) -> str:
+    """The zone named against Moscow time, as Russian offices do: МСК, МСК+4, МСК−1."""
+    offset = at.astimezone(tz).utcoffset() - at.astimezone(MOSCOW).utcoffset()
+    hours = offset / timedelta(hours=1)
+    if hours == 0:
+        return "МСК"
+    sign = "+" if hours > 0 else "−"
+    value = abs(hours)
+    text = f"{int(value)}" if value == int(value) else f"{value:g}".replace(".", ",")
+    return f"МСК{sign}{text}"
+
+
+def format_local(at: datetime | None, tz: zoneinfo.ZoneInfo, *, with_zone: bool = True) -> str:
+    if at is None:
+        return "—"
+    local = at.astimezone(tz)
+    text = local.strftime("%d.%m.%Y %H:%M")
+    return f"{text} ({zone_label(tz, at)})" if with_zone else text
+
+
+def format_duration(seconds: int) -> str:
+    """«2 ч 15 мин», «3 д 4 ч», «45 мин» (absolute value; the caller says the sign)."""
+    seconds = abs(int(seconds))
+    minutes = seconds // 60
+    days, rem = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rem, 60)
+    if days:
+        return f"{days} д {hours} ч" if hours else f"{days} д"
+    if hours:
+        return f"{hours} ч {mins} мин" if mins else f"{hours} ч"
+    return f"{mins} мин"

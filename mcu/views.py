@@ -1,0 +1,36 @@
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from .health import check_broker, check_database
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 ``{"status": "ok", "db": "ok", "broker": "ok"}``; 503 naming the failing part."""
+    parts = {"db": check_database(), "broker": check_broker()}
+    healthy = all(v == "ok" for v in parts.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **parts},
+                        status=200 if healthy else 503)
+
+
+@login_required
+def home(request):
+    return redirect("cases:list")
+
+
+@login_required
+def notification_list(request):
+    items = request.user.notifications.all()[:200]
+    return render(request, "mcu/notifications.html", {"notifications": items})
+
+
+@login_required
+@require_POST
+def notification_mark_read(request):
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")
