@@ -43,23 +43,50 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class DeskUserAdmin(UserAdmin):
-    list_display = ["username", "last_name", "first_name", "role", "municipality",
-                    "organisation", "is_active"]
+    list_display = [
+        "username",
+        "last_name",
+        "first_name",
+        "role",
+        "municipality",
+        "organisation",
+        "is_active",
+    ]
     list_filter = ["role", "municipality", "is_active", "is_staff"]
     search_fields = ["username", "last_name", "first_name", "email"]
     autocomplete_fields = ["organisation", "municipality"]
     fieldsets = (
         *UserAdmin.fieldsets,
-        (_("Роль в МЦУ"), {"fields": ("role", "municipality", "region", "organisation",
-                                       "is_organisation_head", "kinds", "patronymic", "phone",
-                                       "telegram_chat_id")}),
+        (
+            _("Роль в МЦУ"),
+            {
+                "fields": (
+                    "role",
+                    "municipality",
+                    "region",
+                    "organisation",
+                    "is_organisation_head",
+                    "kinds",
+                    "patronymic",
+                    "phone",
+                    "telegram_chat_id",
+                )
+            },
+        ),
     )
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["title", "recipient", "event", "created_at", "read_at", "email_status",
-                    "telegram_status"]
+    list_display = [
+        "title",
+        "recipient",
+        "event",
+        "created_at",
+        "read_at",
+        "email_status",
+        "telegram_status",
+    ]
     list_filter = ["event", "email_status", "telegram_status"]
     search_fields = ["title", "key"]
     readonly_fields = [f.name for f in Notification._meta.fields]

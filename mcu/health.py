@@ -19,8 +19,9 @@ def check_broker() -> str:
 
     try:
         options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
-        with Connection(settings.CELERY_BROKER_URL, transport_options=options,
-                        connect_timeout=2) as conn:
+        with Connection(
+            settings.CELERY_BROKER_URL, transport_options=options, connect_timeout=2
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"

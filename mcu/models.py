@@ -51,7 +51,9 @@ class District(models.Model):
     """A district (микрорайон, посёлок) of a municipality, used for routing and heat maps."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="districts",
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="districts",
         verbose_name=_("муниципальное образование"),
     )
     name = models.CharField(_("название"), max_length=200)
@@ -72,7 +74,9 @@ class Organisation(models.Model):
     """An executor organisation: a department, a municipal enterprise, a managing company…"""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="organisations",
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="organisations",
         verbose_name=_("муниципальное образование"),
     )
     name = models.CharField(_("наименование"), max_length=300)
@@ -81,7 +85,11 @@ class Organisation(models.Model):
         _("тип"), max_length=32, choices=OrganisationKind.choices, default=OrganisationKind.OTHER
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("вышестоящая организация"),
     )
     phone = models.CharField(_("телефон"), max_length=64, blank=True)
@@ -96,7 +104,9 @@ class Organisation(models.Model):
         verbose_name_plural = _("организации-исполнители")
         ordering = ["municipality", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["municipality", "name"], name="organisation_unique_name")
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="organisation_unique_name"
+            )
         ]
 
     def __str__(self) -> str:
@@ -113,7 +123,11 @@ class Category(models.Model):
     """Sector → category → subcategory (отраслевой блок → категория → подкатегория)."""
 
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("родитель"),
     )
     code = models.SlugField(_("код"), max_length=64, unique=True)
@@ -132,14 +146,14 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        if self.parent_id and self.parent.level >= CategoryLevel.SUBCATEGORY:
-            raise ValidationError({"parent": _("Глубже подкатегории уровней нет.")})
-
     def save(self, *args, **kwargs) -> None:
         # The level is derived from the parent, never typed in.
         self.level = (self.parent.level + 1) if self.parent_id else CategoryLevel.SECTOR
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent.level >= CategoryLevel.SUBCATEGORY:
+            raise ValidationError({"parent": _("Глубже подкатегории уровней нет.")})
 
     @property
     def sector(self) -> "Category":
@@ -162,23 +176,36 @@ class User(AbstractUser):
 
     role = models.CharField(_("роль"), max_length=20, choices=Role.choices, blank=True)
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
         verbose_name=_("муниципальное образование"),
     )
     region = models.CharField(
-        _("субъект РФ (для наблюдателя)"), max_length=200, blank=True,
+        _("субъект РФ (для наблюдателя)"),
+        max_length=200,
+        blank=True,
         help_text=_("Наблюдатель ЦУР видит все МО этого субъекта."),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="members",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
         verbose_name=_("организация (для исполнителя)"),
     )
     is_organisation_head = models.BooleanField(
-        _("руководитель организации"), default=False,
+        _("руководитель организации"),
+        default=False,
         help_text=_("Получает эскалации просрочек своей организации."),
     )
     kinds = models.JSONField(
-        _("координируемые виды сообщений"), default=list, blank=True,
+        _("координируемые виды сообщений"),
+        default=list,
+        blank=True,
         help_text=_("Для администратора: пусто — все виды."),
     )
     patronymic = models.CharField(_("отчество"), max_length=150, blank=True)
@@ -256,7 +283,9 @@ class Notification(models.Model):
 
     key = models.CharField(_("ключ"), max_length=200, unique=True)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
         verbose_name=_("получатель"),
     )
     event = models.CharField(_("событие"), max_length=64)
@@ -265,13 +294,13 @@ class Notification(models.Model):
     url = models.CharField(_("ссылка"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
     send_after = models.DateTimeField(
-        _("отправить не раньше"), null=True, blank=True,
+        _("отправить не раньше"),
+        null=True,
+        blank=True,
         help_text=_("Напоминания ждут рабочего времени получателя."),
     )
     read_at = models.DateTimeField(_("прочитано"), null=True, blank=True)
-    email_status = models.CharField(
-        _("e-mail"), max_length=10, choices=Status.choices, blank=True
-    )
+    email_status = models.CharField(_("e-mail"), max_length=10, choices=Status.choices, blank=True)
     telegram_status = models.CharField(
         _("Telegram"), max_length=10, choices=Status.choices, blank=True
     )
@@ -284,7 +313,8 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(
-                fields=["recipient", "created_at"], condition=Q(read_at__isnull=True),
+                fields=["recipient", "created_at"],
+                condition=Q(read_at__isnull=True),
                 name="notification_unread",
             ),
         ]

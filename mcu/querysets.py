@@ -30,8 +30,13 @@ class ScopedQuerySet(models.QuerySet):
             return models.Q(**{f"{m}__region": region}) if region else None
         if not user.municipality_id:
             return None
-        if user.role in (Role.CURATOR, Role.HEAD, Role.ADMINISTRATOR, Role.INTEGRATION,
-                         Role.EXECUTOR):
+        if user.role in (
+            Role.CURATOR,
+            Role.HEAD,
+            Role.ADMINISTRATOR,
+            Role.INTEGRATION,
+            Role.EXECUTOR,
+        ):
             return models.Q(**{f"{m}_id": user.municipality_id})
         return None
 

@@ -14,8 +14,9 @@ def healthz(request):
     """200 ``{"status": "ok", "db": "ok", "broker": "ok"}``; 503 naming the failing part."""
     parts = {"db": check_database(), "broker": check_broker()}
     healthy = all(v == "ok" for v in parts.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **parts},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503
+    )
 
 
 @login_required

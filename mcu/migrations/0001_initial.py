@@ -4,152 +4,457 @@ import django.contrib.auth.models
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import mcu.models
 from django.conf import settings
 from django.db import migrations, models
 
+import mcu.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='название')),
-                ('slug', models.SlugField(max_length=64, unique=True, verbose_name='код')),
-                ('region', models.CharField(db_index=True, max_length=200, verbose_name='субъект РФ')),
-                ('timezone', models.CharField(default='Europe/Moscow', max_length=64, validators=[mcu.models.validate_timezone], verbose_name='часовой пояс')),
-                ('registration_prefix', models.CharField(blank=True, max_length=12, verbose_name='префикс регистрационных номеров')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="название")),
+                ("slug", models.SlugField(max_length=64, unique=True, verbose_name="код")),
+                (
+                    "region",
+                    models.CharField(db_index=True, max_length=200, verbose_name="субъект РФ"),
+                ),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="Europe/Moscow",
+                        max_length=64,
+                        validators=[mcu.models.validate_timezone],
+                        verbose_name="часовой пояс",
+                    ),
+                ),
+                (
+                    "registration_prefix",
+                    models.CharField(
+                        blank=True, max_length=12, verbose_name="префикс регистрационных номеров"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'муниципальное образование',
-                'verbose_name_plural': 'муниципальные образования',
-                'ordering': ['name'],
+                "verbose_name": "муниципальное образование",
+                "verbose_name_plural": "муниципальные образования",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True, verbose_name='код')),
-                ('name', models.CharField(max_length=200, verbose_name='название')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'Отраслевой блок'), (2, 'Категория'), (3, 'Подкатегория')], default=1, editable=False, verbose_name='уровень')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='порядок')),
-                ('is_active', models.BooleanField(default=True, verbose_name='действует')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='mcu.category', verbose_name='родитель')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True, verbose_name="код")),
+                ("name", models.CharField(max_length=200, verbose_name="название")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Отраслевой блок"), (2, "Категория"), (3, "Подкатегория")],
+                        default=1,
+                        editable=False,
+                        verbose_name="уровень",
+                    ),
+                ),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="порядок")),
+                ("is_active", models.BooleanField(default=True, verbose_name="действует")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="mcu.category",
+                        verbose_name="родитель",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'категория',
-                'verbose_name_plural': 'категории',
-                'ordering': ['level', 'sort_order', 'name'],
+                "verbose_name": "категория",
+                "verbose_name_plural": "категории",
+                "ordering": ["level", "sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300, verbose_name='наименование')),
-                ('short_name', models.CharField(blank=True, max_length=120, verbose_name='краткое наименование')),
-                ('kind', models.CharField(choices=[('department', 'Структурное подразделение администрации'), ('institution', 'Муниципальное учреждение'), ('enterprise', 'Муниципальное предприятие'), ('managing_company', 'Управляющая компания'), ('resource_supplier', 'Ресурсоснабжающая организация'), ('state', 'Государственное учреждение'), ('other', 'Иная организация')], default='other', max_length=32, verbose_name='тип')),
-                ('phone', models.CharField(blank=True, max_length=64, verbose_name='телефон')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='электронная почта')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='адрес')),
-                ('is_active', models.BooleanField(default=True, verbose_name='действует')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='organisations', to='mcu.municipality', verbose_name='муниципальное образование')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='mcu.organisation', verbose_name='вышестоящая организация')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=300, verbose_name="наименование")),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True, max_length=120, verbose_name="краткое наименование"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("department", "Структурное подразделение администрации"),
+                            ("institution", "Муниципальное учреждение"),
+                            ("enterprise", "Муниципальное предприятие"),
+                            ("managing_company", "Управляющая компания"),
+                            ("resource_supplier", "Ресурсоснабжающая организация"),
+                            ("state", "Государственное учреждение"),
+                            ("other", "Иная организация"),
+                        ],
+                        default="other",
+                        max_length=32,
+                        verbose_name="тип",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=64, verbose_name="телефон")),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="электронная почта"),
+                ),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="адрес")),
+                ("is_active", models.BooleanField(default=True, verbose_name="действует")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="organisations",
+                        to="mcu.municipality",
+                        verbose_name="муниципальное образование",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="mcu.organisation",
+                        verbose_name="вышестоящая организация",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'организация-исполнитель',
-                'verbose_name_plural': 'организации-исполнители',
-                'ordering': ['municipality', 'name'],
+                "verbose_name": "организация-исполнитель",
+                "verbose_name_plural": "организации-исполнители",
+                "ordering": ["municipality", "name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(blank=True, choices=[('curator', 'Куратор'), ('head', 'Руководитель МЦУ'), ('administrator', 'Администратор МЦУ'), ('executor', 'Исполнитель'), ('observer', 'Наблюдатель (ЦУР)'), ('integration', 'Интеграция (API)')], max_length=20, verbose_name='роль')),
-                ('region', models.CharField(blank=True, help_text='Наблюдатель ЦУР видит все МО этого субъекта.', max_length=200, verbose_name='субъект РФ (для наблюдателя)')),
-                ('is_organisation_head', models.BooleanField(default=False, help_text='Получает эскалации просрочек своей организации.', verbose_name='руководитель организации')),
-                ('kinds', models.JSONField(blank=True, default=list, help_text='Для администратора: пусто — все виды.', verbose_name='координируемые виды сообщений')),
-                ('patronymic', models.CharField(blank=True, max_length=150, verbose_name='отчество')),
-                ('phone', models.CharField(blank=True, max_length=64, verbose_name='телефон')),
-                ('telegram_chat_id', models.CharField(blank=True, max_length=64, verbose_name='Telegram chat id')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('municipality', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='mcu.municipality', verbose_name='муниципальное образование')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='mcu.organisation', verbose_name='организация (для исполнителя)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("curator", "Куратор"),
+                            ("head", "Руководитель МЦУ"),
+                            ("administrator", "Администратор МЦУ"),
+                            ("executor", "Исполнитель"),
+                            ("observer", "Наблюдатель (ЦУР)"),
+                            ("integration", "Интеграция (API)"),
+                        ],
+                        max_length=20,
+                        verbose_name="роль",
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        help_text="Наблюдатель ЦУР видит все МО этого субъекта.",
+                        max_length=200,
+                        verbose_name="субъект РФ (для наблюдателя)",
+                    ),
+                ),
+                (
+                    "is_organisation_head",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Получает эскалации просрочек своей организации.",
+                        verbose_name="руководитель организации",
+                    ),
+                ),
+                (
+                    "kinds",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Для администратора: пусто — все виды.",
+                        verbose_name="координируемые виды сообщений",
+                    ),
+                ),
+                (
+                    "patronymic",
+                    models.CharField(blank=True, max_length=150, verbose_name="отчество"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=64, verbose_name="телефон")),
+                (
+                    "telegram_chat_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="Telegram chat id"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="mcu.municipality",
+                        verbose_name="муниципальное образование",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="mcu.organisation",
+                        verbose_name="организация (для исполнителя)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'пользователь',
-                'verbose_name_plural': 'пользователи',
+                "verbose_name": "пользователь",
+                "verbose_name_plural": "пользователи",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='название')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='districts', to='mcu.municipality', verbose_name='муниципальное образование')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="название")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="districts",
+                        to="mcu.municipality",
+                        verbose_name="муниципальное образование",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'район',
-                'verbose_name_plural': 'районы',
-                'ordering': ['municipality', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'name'), name='district_unique_name')],
+                "verbose_name": "район",
+                "verbose_name_plural": "районы",
+                "ordering": ["municipality", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("municipality", "name"), name="district_unique_name"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True, verbose_name='ключ')),
-                ('event', models.CharField(max_length=64, verbose_name='событие')),
-                ('title', models.CharField(max_length=300, verbose_name='заголовок')),
-                ('body', models.TextField(blank=True, verbose_name='текст')),
-                ('url', models.CharField(blank=True, max_length=300, verbose_name='ссылка')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='создано')),
-                ('send_after', models.DateTimeField(blank=True, help_text='Напоминания ждут рабочего времени получателя.', null=True, verbose_name='отправить не раньше')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='прочитано')),
-                ('email_status', models.CharField(blank=True, choices=[('pending', 'Ожидает отправки'), ('sent', 'Отправлено'), ('failed', 'Ошибка')], max_length=10, verbose_name='e-mail')),
-                ('telegram_status', models.CharField(blank=True, choices=[('pending', 'Ожидает отправки'), ('sent', 'Отправлено'), ('failed', 'Ошибка')], max_length=10, verbose_name='Telegram')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='попыток')),
-                ('last_error', models.TextField(blank=True, verbose_name='последняя ошибка')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='получатель')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, unique=True, verbose_name="ключ")),
+                ("event", models.CharField(max_length=64, verbose_name="событие")),
+                ("title", models.CharField(max_length=300, verbose_name="заголовок")),
+                ("body", models.TextField(blank=True, verbose_name="текст")),
+                ("url", models.CharField(blank=True, max_length=300, verbose_name="ссылка")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="создано")),
+                (
+                    "send_after",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Напоминания ждут рабочего времени получателя.",
+                        null=True,
+                        verbose_name="отправить не раньше",
+                    ),
+                ),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="прочитано")),
+                (
+                    "email_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pending", "Ожидает отправки"),
+                            ("sent", "Отправлено"),
+                            ("failed", "Ошибка"),
+                        ],
+                        max_length=10,
+                        verbose_name="e-mail",
+                    ),
+                ),
+                (
+                    "telegram_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pending", "Ожидает отправки"),
+                            ("sent", "Отправлено"),
+                            ("failed", "Ошибка"),
+                        ],
+                        max_length=10,
+                        verbose_name="Telegram",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="попыток")),
+                ("last_error", models.TextField(blank=True, verbose_name="последняя ошибка")),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="получатель",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'уведомление',
-                'verbose_name_plural': 'уведомления',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient', 'created_at'], name='notification_unread')],
+                "verbose_name": "уведомление",
+                "verbose_name_plural": "уведомления",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("read_at__isnull", True)),
+                        fields=["recipient", "created_at"],
+                        name="notification_unread",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.UniqueConstraint(fields=('municipality', 'name'), name='organisation_unique_name'),
+            model_name="organisation",
+            constraint=models.UniqueConstraint(
+                fields=("municipality", "name"), name="organisation_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'executor'), _negated=True), ('organisation__isnull', False), _connector='OR'), name='executor_has_organisation'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "executor"), _negated=True),
+                    ("organisation__isnull", False),
+                    _connector="OR",
+                ),
+                name="executor_has_organisation",
+            ),
         ),
     ]

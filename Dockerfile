@@ -1,0 +1,26 @@
+# MCU case desk — production image, built from the lock file.
+FROM python:3.11-slim-bookworm AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    DJANGO_ENV=production VAR_DIR=/data STATIC_ROOT=/app/staticfiles
+
+# gettext: compilemessages; libpq is bundled in psycopg[binary].
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gettext \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 1000 desk
+
+WORKDIR /app
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+
+COPY . .
+# Static files are collected at build time with a throwaway key (no secrets in the image).
+RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsafe(60))') \
+    ALLOWED_HOSTS=build VAR_DIR=/tmp/build \
+    python manage.py collectstatic --noinput \
+ && mkdir -p /data && chown desk:desk /data
+
+USER desk
+EXPOSE 8000
+CMD ["gunicorn", "mcu.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,54 @@
+# MCU case desk. `make run` starts the whole desk; `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-fast lint format migrate seed bench check-deploy messages clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	touch $@
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+## Web, Celery worker and beat on SQLite and a server-less broker; Ctrl-C stops all.
+run: seed
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0 || true
+	$(BIN)/python manage.py rundesk --port $(PORT)
+
+## The whole suite: SQLite unless DATABASE_URL is set.
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Benchmarks: figures and ratios printed, nothing asserted.
+bench: install
+	$(BIN)/python -m bench
+
+check-deploy: install
+	DJANGO_ENV=production SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(60))') \
+	ALLOWED_HOSTS=desk.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+messages: install
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,145 @@
+"""GET /api/v1/cases/: pagination, filters, fields, personal data by role."""
+
+import datetime as dt
+
+import pytest
+
+from tests.factories import CaseFactory, CategoryFactory, DistrictFactory
+
+
+@pytest.fixture
+def api(client, world):
+    client.force_login(world.users["curator"])
+    return client
+
+
+def _ids(response):
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_list_is_paginated_with_count_next_and_page_size_up_to_500(api, world):
+    CaseFactory.create_batch(7, municipality=world.mun)
+    body = api.get("/api/v1/cases/", {"page_size": 3}).json()
+    assert body["count"] == 7
+    assert len(body["results"]) == 3
+    assert "page=2" in body["next"]
+    body = api.get("/api/v1/cases/", {"page_size": 10_000}).json()
+    assert len(body["results"]) == 7  # capped at 500, not an error
+
+
+def test_case_shows_its_organization_id(api, world):
+    case = CaseFactory(municipality=world.mun, organisation=world.org)
+    row = api.get(f"/api/v1/cases/{case.pk}/").json()
+    assert row["organization"] == world.org.pk
+    assert row["municipality"] == "mzh"
+
+
+@pytest.mark.parametrize(
+    ("param", "value_of", "expected"),
+    [
+        ("organization", lambda w, o: o["org"].pk, {"a"}),
+        ("kind", lambda w, o: "pos", {"b"}),
+        ("channel", lambda w, o: "pos", {"b"}),
+        ("status", lambda w, o: "assigned", {"a"}),
+        ("district", lambda w, o: o["district"].pk, {"b"}),
+        ("category", lambda w, o: o["sector"].pk, {"a"}),  # a sector finds its subtree
+        ("received_after", lambda w, o: "2026-03-02", {"b"}),
+        ("received_before", lambda w, o: "2026-03-01", {"a"}),
+    ],
+)
+def test_list_filters(api, world, param, value_of, expected):
+    sector = CategoryFactory(code="roads", name="Дороги")
+    sub = CategoryFactory(code="potholes", name="Ямы", parent=sector)
+    district = DistrictFactory(municipality=world.mun)
+    objs = {"org": world.org, "sector": sector, "district": district}
+    made = {
+        "a": CaseFactory(
+            municipality=world.mun,
+            organisation=world.org,
+            status="assigned",
+            category=sub,
+            received_at=dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC),
+        ),
+        "b": CaseFactory(
+            municipality=world.mun,
+            kind="pos",
+            channel="pos",
+            district=district,
+            received_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC),
+        ),
+    }
+    ids = _ids(api.get("/api/v1/cases/", {param: value_of(world, objs)}))
+    assert ids == {made[k].pk for k in expected}
+
+
+def test_received_dates_are_read_in_the_municipality_zone(api, world):
+    # 2026-03-01 20:00 UTC is already 2 March in Новокузнецк (UTC+7).
+    case = CaseFactory(
+        municipality=world.mun, received_at=dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC)
+    )
+    assert _ids(api.get("/api/v1/cases/", {"received_after": "2026-03-02"})) == {case.pk}
+
+
+def test_municipality_filter_takes_a_slug(client, world):
+    client.force_login(world.users["observer"])
+    here = CaseFactory(municipality=world.mun)
+    CaseFactory(municipality=world.mun_same_region)
+    assert _ids(client.get("/api/v1/cases/", {"municipality": "mzh"})) == {here.pk}
+
+
+@pytest.mark.parametrize("query", ["ЁЛКА", "елка", "Ёлка у", "ёЛкА"])
+def test_search_ignores_case_and_yo(api, world, query):
+    from cases.services import case_register
+
+    case = case_register(
+        municipality=world.mun, kind="incident", channel="vk", text="Упала ёлка у дома 5"
+    )
+    CaseFactory(municipality=world.mun, text="Яма")
+    assert _ids(api.get("/api/v1/cases/", {"q": query})) == {case.pk}
+
+
+def test_bad_filter_value_is_a_400_naming_the_field(api):
+    response = api.get("/api/v1/cases/", {"received_after": "вчера"})
+    assert response.status_code == 400
+    assert "received_after" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees"),
+    [
+        ("administrator", True),
+        ("executor", True),
+        ("curator", True),
+        ("observer", False),
+        ("integration", False),
+    ],
+)
+def test_personal_data_only_for_roles_that_need_it(client, world, persona, sees):
+    case = CaseFactory(
+        municipality=world.mun,
+        organisation=world.org,
+        author_name="Анна Смирнова",
+        author_contacts="+7 900 000-00-00",
+    )
+    client.force_login(world.users[persona])
+    row = client.get(f"/api/v1/cases/{case.pk}/").json()
+    assert ("author_name" in row) is sees
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert ("Анна Смирнова" in page) is sees
+
+
+def test_token_authentication(client, world):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=world.users["integration"])
+    CaseFactory(municipality=world.mun)
+    response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_list_query_count_does_not_grow_with_rows(api, world, django_assert_max_num_queries):
+    CaseFactory.create_batch(30, municipality=world.mun, organisation=world.org)
+    with django_assert_max_num_queries(8):
+        api.get("/api/v1/cases/", {"page_size": 100})

@@ -1,0 +1,41 @@
+import pytest
+from django.db import connection
+
+
+def test_healthz_reports_db_and_broker(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "db": "ok", "broker": "ok"}
+
+
+def test_healthz_names_the_failing_part(client, db, monkeypatch):
+    monkeypatch.setattr("mcu.views.check_broker", lambda: "error: OperationalError")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error")
+    assert response.json()["db"] == "ok"
+
+
+def test_openapi_schema_and_swagger_ui_are_served_locally(client, world):
+    client.force_login(world.users["head"])
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/cases/" in schema.content
+    docs = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn" not in docs.lower()
+
+
+def test_login_page_is_russian(client, db):
+    page = client.get("/login/").content.decode()
+    assert "Вход в систему МЦУ" in page
+    assert 'lang="ru"' in page
+
+
+def test_pages_require_login(client, db):
+    assert client.get("/cases/").status_code == 302
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_runs_on_postgresql(db):
+    assert connection.vendor == "postgresql"
