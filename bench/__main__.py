@@ -1,0 +1,25 @@
+"""``make bench``: every benchmark of the desk in turn; figures printed, nothing asserted."""
+
+import importlib
+import sys
+
+BENCHMARKS = [
+    ("bench.bench_engine", "Deadline arithmetic: computations per second, against a naive reference"),
+    ("bench.bench_sweep", "Deadline sweep over 1,000,000 open clocks on PostgreSQL"),
+]
+
+
+def main() -> int:
+    for module_name, title in BENCHMARKS:
+        print(f"\n=== {title} ({module_name})", flush=True)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            print(f"skipped: {exc}")
+            continue
+        module.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
