@@ -4,7 +4,7 @@ import importlib
 import sys
 
 BENCHMARKS = [
-    ("bench.bench_engine", "Deadline arithmetic: computations per second, against a naive reference"),
+    ("bench.bench_engine", "Deadline arithmetic: computations per second against a naive one"),
     ("bench.bench_sweep", "Deadline sweep over 1,000,000 open clocks on PostgreSQL"),
 ]
 

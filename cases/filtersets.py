@@ -1,9 +1,15 @@
 """One filterset for the case list: the page and the API use the same class (NetBox)."""
 
-import django_filters
-from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from datetime import datetime, time, timedelta
 
+import django_filters
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
+
+from deadlines.models import Deadline
+from deadlines.selectors import with_nearest_due
 from mcu.models import Category, District, Municipality, Organisation
 from mcu.text import fold
 
@@ -14,9 +20,38 @@ from .models import Case
 def _category_subtree_ids(category: Category) -> list[int]:
     ids, frontier = [category.pk], [category.pk]
     while frontier:
-        frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = list(
+            Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
         ids.extend(frontier)
     return ids
+
+
+class CaseOrderingFilter(django_filters.OrderingFilter):
+    """Ordering that can sort by the nearest running clock (``?ordering=deadline``)."""
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        ordering = [self.get_ordering_value(p) for p in value if p not in EMPTY_VALUES]
+        if not any(o.lstrip("-") == "nearest_due_at" for o in ordering):
+            return qs.order_by(*ordering)
+        if "nearest_due_at" not in qs.query.annotations:
+            qs = with_nearest_due(qs)
+        # Cases without a running clock go last in both directions.
+        expressions = [
+            F("nearest_due_at").desc(nulls_last=True)
+            if o == "-nearest_due_at"
+            else F("nearest_due_at").asc(nulls_last=True)
+            if o == "nearest_due_at"
+            else o
+            for o in ordering
+        ]
+        return qs.order_by(*expressions, "pk")
+
+
+def _clock_exists(**conditions) -> Exists:
+    return Exists(Deadline.objects.running().filter(case=OuterRef("pk"), **conditions))
 
 
 class CaseFilterSet(django_filters.FilterSet):
@@ -33,8 +68,7 @@ class CaseFilterSet(django_filters.FilterSet):
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(), method="filter_category", label=_("Категория")
     )
-    district = django_filters.ModelChoiceFilter(queryset=District.objects.all(),
-                                                label=_("Район"))
+    district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("Район"))
     fast_track = django_filters.BooleanFilter(label=_("Повышенная важность"))
     received_after = django_filters.DateFilter(
         field_name="received_at", lookup_expr="date__gte", label=_("Поступило с")
@@ -42,16 +76,38 @@ class CaseFilterSet(django_filters.FilterSet):
     received_before = django_filters.DateFilter(
         field_name="received_at", lookup_expr="date__lte", label=_("Поступило по")
     )
-    ordering = django_filters.OrderingFilter(
-        fields=(("received_at", "received_at"), ("registration_number", "number"),
-                ("status", "status"), ("id", "id")),
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Просрочено"))
+    due_today = django_filters.BooleanFilter(method="filter_due_today", label=_("Срок сегодня"))
+    at_risk = django_filters.BooleanFilter(method="filter_at_risk", label=_("Срок близок"))
+    ordering = CaseOrderingFilter(
+        fields=(
+            ("received_at", "received_at"),
+            ("registration_number", "number"),
+            ("status", "status"),
+            ("id", "id"),
+            ("nearest_due_at", "deadline"),
+        ),
         label=_("Сортировка"),
     )
 
     class Meta:
         model = Case
-        fields = ["q", "municipality", "kind", "channel", "status", "organization", "category",
-                  "district", "fast_track", "received_after", "received_before"]
+        fields = [
+            "q",
+            "municipality",
+            "kind",
+            "channel",
+            "status",
+            "organization",
+            "category",
+            "district",
+            "fast_track",
+            "received_after",
+            "received_before",
+            "overdue",
+            "due_today",
+            "at_risk",
+        ]
 
     def filter_q(self, queryset, name, value):
         # Folded on both sides: «Ёлка», «ЕЛКА» and «елка» find the same case.
@@ -64,3 +120,29 @@ class CaseFilterSet(django_filters.FilterSet):
     def filter_category(self, queryset, name, value):
         # A sector finds the cases of all its categories and subcategories.
         return queryset.filter(category_id__in=_category_subtree_ids(value))
+
+    @staticmethod
+    def _apply(queryset, value: bool, condition: Exists):
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_overdue(self, queryset, name, value):
+        # A breached clock that still runs: not met, not stopped.
+        return self._apply(queryset, value, _clock_exists(breached_at__isnull=False))
+
+    def filter_at_risk(self, queryset, name, value):
+        # Warned (the warning share of the term has passed), not yet breached.
+        return self._apply(
+            queryset, value, _clock_exists(warned_at__isnull=False, breached_at__isnull=True)
+        )
+
+    def filter_due_today(self, queryset, name, value):
+        # A running clock due today, "today" in the user's municipality zone.
+        user = getattr(self.request, "user", None)
+        if user is not None and getattr(user, "municipality_id", None):
+            tz = user.municipality.zone
+        else:
+            tz = timezone.get_current_timezone()
+        today = timezone.now().astimezone(tz).date()
+        start = datetime.combine(today, time(0), tzinfo=tz)
+        end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
+        return self._apply(queryset, value, _clock_exists(due_at__gte=start, due_at__lt=end))

@@ -278,6 +278,7 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Ожидает отправки")
+        SENDING = "sending", _("Отправляется")
         SENT = "sent", _("Отправлено")
         FAILED = "failed", _("Ошибка")
 

@@ -74,3 +74,26 @@ class World:
 @pytest.fixture
 def world(db):
     return World()
+
+
+@pytest.fixture(autouse=True)
+def _shipped_defaults(request):
+    """The data migrations' policies, rules and calendar, for every test that uses the DB.
+
+    A transactional test (browser, concurrency) flushes the tables at its end, data
+    migrations included; the loaders are idempotent, so this just puts back what is missing.
+    """
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in names or "live_server" in names or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    if not (marker or "db" in names or transactional):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from deadlines.calendars import calendars_invalidate
+    from deadlines.services import deadline_defaults_load, production_calendar_load
+
+    deadline_defaults_load()
+    production_calendar_load()
+    calendars_invalidate()

@@ -227,3 +227,19 @@ LOGGING = {
 
 SESSION_COOKIE_AGE = 12 * 60 * 60  # one working day and a half
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Deadlines (DESIGN §4) and the delivery of their notifications (mcu/notifications.py).
+DEADLINES = {
+    # Clocks marked per conditional UPDATE of the sweep; each batch is one transaction.
+    "SWEEP_BATCH_SIZE": env_int("DEADLINES_SWEEP_BATCH_SIZE", 1000),
+    # Seconds a process trusts its cached calendar version before re-reading it.
+    "CALENDAR_VERSION_TTL": env_int("DEADLINES_CALENDAR_VERSION_TTL", 5),
+}
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+# Seconds before the first retry of a transient error; doubled on every further try.
+NOTIFICATION_RETRY_BACKOFF = env_int("NOTIFICATION_RETRY_BACKOFF", 60)
+# A claimed row whose worker died is sent again after this many seconds.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 600)
+NOTIFICATION_HTTP_TIMEOUT = env_int("NOTIFICATION_HTTP_TIMEOUT", 10)
+# Absolute links in e-mail and Telegram, e.g. https://mcu.example.ru
+DESK_BASE_URL = env_str("DESK_BASE_URL")

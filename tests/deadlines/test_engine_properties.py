@@ -178,9 +178,11 @@ def test_working_seconds_between_match_reference(data, zone, schedule):
     engine, naive = fixed_pair(zone, schedule)
     a = data.draw(starts(zone))
     b = a + data.draw(st.timedeltas(min_value=timedelta(days=-6), max_value=timedelta(days=6)))
-    expected = naive.working_seconds_between(a, b)
-    assert working_seconds_between(a, b, engine) == expected
-    assert working_seconds_between(b, a, engine) == -expected
+    # A span may reach into 2024 (no data): both sides must then refuse alike.
+    expected = outcome(naive.working_seconds_between, a, b)
+    assert outcome(working_seconds_between, a, b, engine) == expected
+    if isinstance(expected, int):
+        assert working_seconds_between(b, a, engine) == -expected
 
 
 @PROFILE

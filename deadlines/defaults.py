@@ -1,0 +1,318 @@
+"""The shipped defaults: policies, rules, the default weekly schedule, the national calendar.
+
+Plain data plus loaders that take the model classes as arguments, so the data migration
+(historical models) and the idempotent service ``deadline_defaults_load`` (current models)
+run the same code. Loading never overwrites a row that exists: what the head of the centre
+edited in the admin stays.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from deadlines.production_calendar import DATA_PATH, PUBLIC_HOLIDAYS_ART_112, parse_calendar
+
+WM, CM, WD, CD, EXPLICIT = (
+    "working_minutes",
+    "calendar_minutes",
+    "working_days",
+    "calendar_days",
+    "explicit",
+)
+
+# (code, name, unit, amount, warn_share, escalation_1_delay, escalation_2_delay, notify,
+#  source). Delays are calendar minutes: after the breach, then after the first step.
+POLICIES: list[tuple[str, str, str, int, str | None, int | None, int | None, bool, str]] = [
+    (
+        "incident.first_reply",
+        "Первичный ответ на инцидент",
+        WM,
+        60,
+        "0.75",
+        30,
+        60,
+        True,
+        "Междуреченск 3.7: «первичный ответ должен быть дан с указанием исполнения сроков "
+        "в течение часа»",
+    ),
+    (
+        "incident.answer",
+        "Ответ на инцидент",
+        WM,
+        480,
+        "0.75",
+        60,
+        120,
+        True,
+        "Междуреченск 3.8: «срок предоставления ответа на вопросы – 8 рабочих часов»",
+    ),
+    (
+        "incident.fast_track",
+        "Ответ на инцидент повышенной важности",
+        CM,
+        240,
+        "0.75",
+        30,
+        60,
+        True,
+        "Междуреченск 3.8: «на вопросы с повышенной важностью (фаст трек) – 4 часа»",
+    ),
+    (
+        "incident.comment",
+        "Ответ на комментарий на официальной странице",
+        WM,
+        90,
+        "0.75",
+        30,
+        60,
+        True,
+        "Мещовск, прил. 2: «отработки комментариев в течение 90 минут»",
+    ),
+    (
+        "executor.reassign_window",
+        "Окно запроса переназначения",
+        WM,
+        30,
+        None,
+        None,
+        None,
+        False,
+        "Междуреченск §2: «оперативно (в течение 30 минут) связаться … для "
+        "переназначения исполнителя»",
+    ),
+    (
+        "pos.answer",
+        "Ответ на сообщение ПОС",
+        CD,
+        20,
+        "0.75",
+        1440,
+        1440,
+        True,
+        "Лабытнанги 3.4.2 в): «направление ответов на сообщения в течение 20 календарных дней»",
+    ),
+    (
+        "pos.priority_answer",
+        "Ответ на сообщение ПОС приоритетной категории",
+        WD,
+        5,
+        "0.75",
+        240,
+        480,
+        True,
+        "Лабытнанги 3.4.2 в): «по перечню категорий (подкатегорий) сообщений, установленному в "
+        "приложении N 2 к постановлению Правительства ЯНАО от 02.06.2021 N 470-П, - в течение "
+        "5 рабочих дней»",
+    ),
+    (
+        "appeal.register",
+        "Регистрация обращения",
+        CD,
+        3,
+        "0.75",
+        1440,
+        1440,
+        True,
+        "59-ФЗ ст. 8 ч. 2: регистрация в течение трёх дней с момента поступления",
+    ),
+    (
+        "appeal.forward",
+        "Переадресация обращения по компетенции",
+        CD,
+        7,
+        "0.75",
+        1440,
+        1440,
+        True,
+        "59-ФЗ ст. 8 ч. 3: направление в течение семи дней со дня регистрации",
+    ),
+    (
+        "appeal.answer",
+        "Ответ на обращение",
+        CD,
+        30,
+        "0.75",
+        1440,
+        2880,
+        True,
+        "59-ФЗ ст. 12 ч. 1: тридцать дней со дня регистрации",
+    ),
+    (
+        "resident.reaction",
+        "Ожидание реакции заявителя",
+        CM,
+        2880,
+        None,
+        None,
+        None,
+        False,
+        "Междуреченск 3.6: «если житель в течении двух дней не напишет комментарий, то ответ "
+        "будет считаться готовым»",
+    ),
+    (
+        "hotline.answer",
+        "Ответ по телефону доверия",
+        WM,
+        480,
+        "0.75",
+        60,
+        120,
+        True,
+        "Лабытнанги 3.4.2 г): «в максимально сжатые сроки»; по умолчанию 8 рабочих часов",
+    ),
+    (
+        "case.promise",
+        "Обещанный срок промежуточного ответа",
+        EXPLICIT,
+        0,
+        "0.75",
+        60,
+        120,
+        True,
+        "Междуреченск §2: «контроль за своевременным предоставлением информации … сроки "
+        "которых были указаны в промежуточных ответах»",
+    ),
+]
+
+# (stage, kind, channel, fast_track, policy code, priority, is_active, note)
+RULES: list[tuple[str, str, str, bool | None, str, int, bool, str]] = [
+    ("first_reply", "incident", "", None, "incident.first_reply", 0, True, ""),
+    ("answer", "incident", "", None, "incident.answer", 0, True, ""),
+    # Fast-track beats the official-comment rule of equal specificity (priority 10).
+    ("answer", "incident", "", True, "incident.fast_track", 10, True, ""),
+    ("answer", "incident", "official_comment", None, "incident.comment", 0, True, ""),
+    ("answer", "pos", "", None, "pos.answer", 0, True, ""),
+    (
+        "answer",
+        "pos",
+        "",
+        None,
+        "pos.priority_answer",
+        0,
+        False,
+        "Заполните перечень категорий (приложение N 2 к постановлению Правительства ЯНАО от "
+        "02.06.2021 N 470-П) и включите правило: без категорий оно подошло бы ко всем "
+        "сообщениям ПОС.",
+    ),
+    ("register", "appeal", "", None, "appeal.register", 0, True, ""),
+    ("forward", "appeal", "", None, "appeal.forward", 0, True, ""),
+    ("answer", "appeal", "", None, "appeal.answer", 0, True, ""),
+    ("answer", "hotline", "", None, "hotline.answer", 0, True, ""),
+    ("reassign_window", "", "", None, "executor.reassign_window", 0, True, ""),
+    ("reaction", "", "", None, "resident.reaction", 0, True, ""),
+    ("promise", "", "", None, "case.promise", 0, True, ""),
+]
+
+DEFAULT_SCHEDULE_NAME = "По умолчанию: пн–пт 08:00–17:00"
+# Междуреченск 3.3: «понедельник-пятница — с 08:00 до 17:00».
+DEFAULT_INTERVALS = [(wd, time(8, 0), time(17, 0)) for wd in range(5)]
+
+
+def calendar_rows(years: list[int] | None = None) -> list[dict[str, Any]]:
+    """The shipped production calendar as CalendarDay field dicts (date, year, kind, note)."""
+    with DATA_PATH.open(encoding="utf-8") as fh:
+        raw = json.load(fh)
+    parsed = parse_calendar(raw)
+    rows: list[dict[str, Any]] = []
+    for year, yd in sorted(parsed.items()):
+        if years is not None and year not in years:
+            continue
+        moved = {
+            date.fromisoformat(t["to"]): date.fromisoformat(t["from"])
+            for t in raw[str(year)].get("transfers", ())
+        }
+        for d in sorted(yd.days_off):
+            if (d.month, d.day) in PUBLIC_HOLIDAYS_ART_112:
+                note = "Нерабочий праздничный день (ТК РФ ст. 112)"
+            elif d in moved:
+                note = f"Перенесённый выходной (с {moved[d]:%d.%m.%Y})"
+            else:
+                note = "Нерабочий день"
+            rows.append({"date": d, "year": year, "kind": "day_off", "note": note})
+        for d in sorted(yd.weekend_holidays):
+            rows.append(
+                {
+                    "date": d,
+                    "year": year,
+                    "kind": "day_off",
+                    "note": "Праздничный день в выходной (ТК РФ ст. 112)",
+                }
+            )
+        for d in sorted(yd.working_weekends - yd.shortened):
+            rows.append(
+                {
+                    "date": d,
+                    "year": year,
+                    "kind": "working",
+                    "note": "Рабочий выходной по постановлению о переносе",
+                }
+            )
+        for d in sorted(yd.shortened):
+            rows.append(
+                {
+                    "date": d,
+                    "year": year,
+                    "kind": "shortened",
+                    # A working Saturday that replaced the day before a holiday is both
+                    # worked and shortened (2025-11-01): one row, kind «shortened».
+                    "note": "Рабочий выходной, предпраздничный, короче на час (ТК РФ ст. 95)"
+                    if d in yd.working_weekends
+                    else "Предпраздничный день, короче на час (ТК РФ ст. 95)",
+                }
+            )
+    rows.sort(key=lambda r: r["date"])
+    return rows
+
+
+def load_calendar(CalendarDay, years: list[int] | None = None) -> int:
+    """Insert the shipped calendar rows whose dates are not in the table yet; return count."""
+    existing = set(CalendarDay.objects.values_list("date", flat=True))
+    new = [CalendarDay(**row) for row in calendar_rows(years) if row["date"] not in existing]
+    CalendarDay.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def load_defaults(*, DeadlinePolicy, DeadlineRule, WorkSchedule, WorkInterval) -> int:
+    """Create the missing default policies, rules and schedule; return how many rows."""
+    created = 0
+    policies = {}
+    for code, name, unit, amount, share, esc1, esc2, notify, source in POLICIES:
+        policy, new = DeadlinePolicy.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "unit": unit,
+                "amount": amount,
+                "warn_share": Decimal(share) if share else None,
+                "escalation_1_delay": esc1,
+                "escalation_2_delay": esc2,
+                "notify": notify,
+                "source": source,
+            },
+        )
+        policies[code] = policy
+        created += new
+    # A rule is "the same" when stage, conditions and policy are: the head may have
+    # changed its priority or switched it off, which we keep.
+    for stage, kind, channel, fast_track, code, priority, active, note in RULES:
+        _, new = DeadlineRule.objects.get_or_create(
+            stage=stage,
+            kind=kind,
+            channel=channel,
+            fast_track=fast_track,
+            municipality=None,
+            policy=policies[code],
+            defaults={"priority": priority, "is_active": active, "note": note},
+        )
+        created += new
+    if not WorkSchedule.objects.filter(municipality__isnull=True).exists():
+        schedule = WorkSchedule.objects.create(name=DEFAULT_SCHEDULE_NAME, shorten_minutes=60)
+        WorkInterval.objects.bulk_create(
+            WorkInterval(schedule=schedule, weekday=wd, start=s, end=e)
+            for wd, s, e in DEFAULT_INTERVALS
+        )
+        created += 1 + len(DEFAULT_INTERVALS)
+    return created

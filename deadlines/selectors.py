@@ -1,0 +1,159 @@
+"""Reads of clocks and rules (STYLE §6.2). Nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
+
+from mcu.models import Category
+
+from .choices import Stage
+from .models import Deadline, DeadlineRule
+
+__all__ = [
+    "deadline_reassign_allowed",
+    "deadline_rule_for",
+    "deadline_rules_active",
+    "deadline_running",
+    "deadlines_expired",
+    "deadlines_for_case",
+    "with_nearest_due",
+]
+
+
+def deadline_running(*, case, stage: str) -> Deadline | None:
+    """The running (not met, not cancelled; maybe breached) clock of a stage, or None."""
+    return (
+        Deadline.objects.running().filter(case=case, stage=stage).select_related("policy").first()
+    )
+
+
+def deadline_reassign_allowed(*, case, at: datetime | None = None) -> bool:
+    """Whether the executor may still ask for reassignment (Междуреченск §2: «оперативно
+    (в течение 30 минут) связаться со специалистом … для переназначения исполнителя»)."""
+    clock = deadline_running(case=case, stage=Stage.REASSIGN_WINDOW)
+    return (
+        clock is not None and clock.breached_at is None and (at or timezone.now()) < (clock.due_at)
+    )
+
+
+def deadlines_for_case(case) -> QuerySet[Deadline]:
+    """Every clock of a case, oldest first, for the card (running, met, breached, stopped)."""
+    return Deadline.objects.filter(case=case).select_related("policy").order_by("started_at", "pk")
+
+
+def deadlines_expired(*, stage: str) -> QuerySet[Deadline]:
+    """Running clocks of a stage whose time is up, e.g. ``reaction``: the resident said
+    nothing for two days, so the workflow may close the case (Междуреченск 3.6)."""
+    return Deadline.objects.overdue().filter(stage=stage)
+
+
+def with_nearest_due(qs: QuerySet) -> QuerySet:
+    """Annotate a Case queryset with ``nearest_due_at`` and prefetch the running clocks.
+
+    ``nearest_due_at`` is the earliest due time of the running clocks (breached ones
+    included: they are the most urgent), so a list can sort by deadline in SQL; the
+    prefetch (``case.running_deadlines``, policy joined) lets ``{% case_clock_badge %}``
+    draw every row without a query of its own.
+    """
+    nearest = (
+        Deadline.objects.running()
+        .filter(case=OuterRef("pk"))
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    return qs.annotate(nearest_due_at=Subquery(nearest)).prefetch_related(
+        Prefetch(
+            "deadlines",
+            queryset=Deadline.objects.running().select_related("policy").order_by("due_at"),
+            to_attr="running_deadlines",
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Rules: the SLA condition table
+# ---------------------------------------------------------------------------------------
+
+
+def deadline_rules_active(*, stage: str | None = None) -> list[DeadlineRule]:
+    """Active rules with their policy and category ids loaded (a handful of rows)."""
+    qs = DeadlineRule.objects.filter(is_active=True).select_related("policy")
+    if stage is not None:
+        qs = qs.filter(stage=stage)
+    rules = list(qs.prefetch_related("categories"))
+    for rule in rules:
+        rule.category_ids = frozenset(c.pk for c in rule.categories.all())
+    return rules
+
+
+def _category_lineage(category_id: int | None, memo: dict | None = None) -> frozenset[int]:
+    """The category and all its ancestors (at most three levels)."""
+    if category_id is None:
+        return frozenset()
+    if memo is not None and category_id in memo:
+        return memo[category_id]
+    ids, current = [category_id], category_id
+    for _ in range(10):  # a guard against a cycle typed into the admin
+        parent = Category.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        if parent is None:
+            break
+        ids.append(parent)
+        current = parent
+    lineage = frozenset(ids)
+    if memo is not None:
+        memo[category_id] = lineage
+    return lineage
+
+
+def _specificity(rule: DeadlineRule) -> int:
+    return sum(
+        (
+            bool(rule.kind),
+            bool(rule.channel),
+            bool(rule.category_ids),
+            rule.fast_track is not None,
+            rule.municipality_id is not None,
+        )
+    )
+
+
+def deadline_rule_for(
+    *,
+    case,
+    stage: str,
+    rules: Iterable[DeadlineRule] | None = None,
+    category_memo: dict | None = None,
+) -> DeadlineRule | None:
+    """The rule that decides the policy of ``stage`` for ``case``; None if none applies.
+
+    The most specific matching rule wins (number of conditions set); ties go to the higher
+    priority, then to the older rule. A rule's categories match their whole subtree.
+    """
+    if rules is None:
+        rules = deadline_rules_active(stage=stage)
+    lineage = None
+    best, best_key = None, None
+    for rule in rules:
+        if rule.stage != stage:
+            continue
+        if rule.kind and rule.kind != case.kind:
+            continue
+        if rule.channel and rule.channel != case.channel:
+            continue
+        if rule.fast_track is not None and rule.fast_track != bool(case.fast_track):
+            continue
+        if rule.municipality_id is not None and rule.municipality_id != case.municipality_id:
+            continue
+        if rule.category_ids:
+            if lineage is None:
+                lineage = _category_lineage(case.category_id, category_memo)
+            if not rule.category_ids & lineage:
+                continue
+        key = (_specificity(rule), rule.priority, -rule.pk)
+        if best_key is None or key > best_key:
+            best, best_key = rule, key
+    return best

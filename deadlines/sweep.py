@@ -1,0 +1,302 @@
+"""The sweep: mark breaches, warnings and escalations, and tell people (DESIGN §4).
+
+Set-based, never a loop over cases. Each step works in bounded batches: one indexed
+``SELECT id … WHERE <due and unmarked> ORDER BY … LIMIT n FOR UPDATE SKIP LOCKED`` and one
+conditional ``UPDATE … WHERE <still unmarked> AND id IN (…) RETURNING id``; the returned
+clocks get their notifications in the same transaction:
+
+* a crash between the two rolls both back, the next sweep redoes them;
+* two sweeps at once (two beat processes, a retried task) cannot mark one clock twice —
+  the rows are locked and the condition is re-checked by the UPDATE — and the
+  notification keys are unique anyway;
+* a sweep after an outage catches up: conditions are ``<= now``, not a window, and a
+  breach is dated ``due_at`` (when the term really ran out), not the sweep's time.
+
+The partial indexes of ``Deadline`` (``deadline_due_open``, ``deadline_warn_open``,
+``deadline_breached_running``) keep each step cheap at millions of rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from deadlines.engine import CalendarDataMissing, next_working_moment
+from mcu.choices import Role
+from mcu.models import User
+from mcu.notifications import NotificationSpec, notifications_create
+from mcu.timefmt import format_local
+
+from .calendars import calendar_for
+from .choices import DeadlineEvent, Stage
+from .models import Deadline
+
+__all__ = ["SweepResult", "deadlines_sweep"]
+
+logger = logging.getLogger(__name__)
+
+
+def _config(name: str, default):
+    return getattr(settings, "DEADLINES", {}).get(name, default)
+
+
+@dataclass
+class SweepResult:
+    breached: int = 0
+    warned: int = 0
+    escalated_1: int = 0
+    escalated_2: int = 0
+    notifications: int = 0
+
+
+# Each step: (event, SET clause, the condition of rows still to mark, the ORDER BY column).
+# ``%(now)s`` is the sweep's time.
+_OPEN = "met_at IS NULL AND breached_at IS NULL AND cancelled_at IS NULL"
+_RUNNING_BREACHED = "met_at IS NULL AND cancelled_at IS NULL AND breached_at IS NOT NULL"
+_STEPS = [
+    (DeadlineEvent.BREACH, "breached_at = due_at", f"due_at <= %(now)s AND {_OPEN}", "due_at"),
+    (
+        DeadlineEvent.WARNING,
+        "warned_at = %(now)s",
+        f"warn_at <= %(now)s AND warned_at IS NULL AND {_OPEN}",
+        "warn_at",
+    ),
+    (
+        DeadlineEvent.ESCALATION_1,
+        "escalation_level = 1, escalated_at = %(now)s",
+        f"escalation_level = 0 AND escalate_1_at <= %(now)s AND {_RUNNING_BREACHED}",
+        "escalate_1_at",
+    ),
+    (
+        DeadlineEvent.ESCALATION_2,
+        "escalation_level = 2, escalated_at = %(now)s",
+        f"escalation_level = 1 AND escalate_2_at <= %(now)s AND {_RUNNING_BREACHED}",
+        "escalate_2_at",
+    ),
+]
+
+
+def mark_statements(set_clause: str, condition: str, order: str) -> tuple[str, str]:
+    """The two statements of one marking step: pick a batch, then mark it.
+
+    The pick locks its rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: two sweepers take
+    different rows instead of queueing; SQLite's IMMEDIATE transactions serialize writers
+    anyway). The mark repeats the condition, so a row that changed in between is left
+    alone, and returns the ids it really marked. ``__IDS__`` stands for the picked ids.
+    Two statements rather than ``UPDATE … WHERE id IN (SELECT … LIMIT n)``: PostgreSQL
+    misplans that one (a nested loop over the LIMIT subquery) when the statistics of the
+    just-updated rows are stale, quadratic at a few thousand rows.
+    """
+    table = connection.ops.quote_name(Deadline._meta.db_table)
+    lock = ""
+    if connection.features.has_select_for_update_skip_locked:
+        lock = " FOR UPDATE SKIP LOCKED"
+    elif connection.features.has_select_for_update:
+        lock = " FOR UPDATE"
+    pick = f"SELECT id FROM {table} WHERE {condition} ORDER BY {order} LIMIT %(limit)s{lock}"
+    mark = f"UPDATE {table} SET {set_clause} WHERE {condition} AND id IN (__IDS__)"
+    if connection.vendor in ("postgresql", "sqlite"):
+        mark += " RETURNING id"
+    return pick, mark
+
+
+def _mark(set_clause: str, condition: str, order: str, now: datetime, limit: int) -> list[int]:
+    """Mark one batch; return the ids marked by this call. Call inside a transaction."""
+    params = {"now": connection.ops.adapt_datetimefield_value(now), "limit": limit}
+    pick, mark = mark_statements(set_clause, condition, order)
+    with connection.cursor() as cursor:
+        cursor.execute(*_positional(pick, params))
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return []
+        sql, values = _positional(mark, params)
+        cursor.execute(sql.replace("__IDS__", ", ".join(["%s"] * len(ids))), [*values, *ids])
+        if connection.vendor in ("postgresql", "sqlite"):
+            return [row[0] for row in cursor.fetchall()]
+        return ids  # locked by the pick: nobody else changed them
+
+
+def _positional(sql: str, params: dict) -> tuple[str, list]:
+    """Named ``%(x)s`` placeholders → ``%s`` and a list (every backend takes those)."""
+    out, values, i = [], [], 0
+    while True:
+        j = sql.find("%(", i)
+        if j < 0:
+            out.append(sql[i:])
+            break
+        k = sql.index(")s", j)
+        out.append(sql[i:j])
+        out.append("%s")
+        values.append(params[sql[j + 2 : k]])
+        i = k + 2
+    return "".join(out), values
+
+
+def deadlines_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> SweepResult:
+    """Mark breaches, warnings and escalations due at ``now`` and create notifications.
+
+    Runs every minute from beat (``deadlines.sweep``). Each batch is its own transaction:
+    a marking UPDATE and the notifications of the rows it returned.
+    """
+    now = now or timezone.now()
+    limit = batch_size or _config("SWEEP_BATCH_SIZE", 1000)
+    result = SweepResult()
+    counters = {
+        DeadlineEvent.BREACH: "breached",
+        DeadlineEvent.WARNING: "warned",
+        DeadlineEvent.ESCALATION_1: "escalated_1",
+        DeadlineEvent.ESCALATION_2: "escalated_2",
+    }
+    # Breaches first: a clock that is both past warn_at and due_at after an outage gets a
+    # breach, not a pointless warning; escalations then see this run's breaches.
+    for event, set_clause, condition, order in _STEPS:
+        while True:
+            with transaction.atomic():
+                ids = _mark(set_clause, condition, order, now, limit)
+                if ids:
+                    result.notifications += _notify(ids, event, now)
+            setattr(result, counters[event], getattr(result, counters[event]) + len(ids))
+            if len(ids) < limit:
+                break
+    if any((result.breached, result.warned, result.escalated_1, result.escalated_2)):
+        logger.info("deadlines sweep at %s: %s", now.isoformat(), result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Who is told, and what
+# ---------------------------------------------------------------------------------------
+
+
+class _People:
+    """The users a batch of clocks may notify, loaded in one query."""
+
+    def __init__(self, clocks: list[Deadline]) -> None:
+        org_ids = {c.case.organisation_id for c in clocks if c.case.organisation_id}
+        mun_ids = {c.case.municipality_id for c in clocks}
+        self.executors = defaultdict(list)
+        self.org_heads = defaultdict(list)
+        self.administrators = defaultdict(list)
+        self.mcu_heads = defaultdict(list)
+        self.curators = defaultdict(list)
+        users = User.objects.filter(is_active=True).filter(
+            Q(organisation_id__in=org_ids)
+            | Q(municipality_id__in=mun_ids, role__in=[Role.ADMINISTRATOR, Role.HEAD, Role.CURATOR])
+        )
+        for user in users:
+            if user.organisation_id in org_ids:
+                if user.is_organisation_head:
+                    self.org_heads[user.organisation_id].append(user)
+                if user.role == Role.EXECUTOR:
+                    self.executors[user.organisation_id].append(user)
+            if user.municipality_id in mun_ids:
+                if user.role == Role.ADMINISTRATOR:
+                    self.administrators[user.municipality_id].append(user)
+                elif user.role == Role.HEAD:
+                    self.mcu_heads[user.municipality_id].append(user)
+                elif user.role == Role.CURATOR:
+                    self.curators[user.municipality_id].append(user)
+
+    def for_event(self, clock: Deadline, event: str) -> list[User]:
+        case = clock.case
+        org, mun = case.organisation_id, case.municipality_id
+        people: list[User] = []
+        if event in (DeadlineEvent.WARNING, DeadlineEvent.BREACH):
+            assignee = case.assignee if case.assignee_id else None
+            if assignee is not None and assignee.is_active:
+                people.append(assignee)
+            elif org:
+                people += self.executors[org]
+            # The administrators who coordinate this kind of case (DESIGN §1).
+            people += [u for u in self.administrators[mun] if case.kind in u.coordinated_kinds]
+            if event == DeadlineEvent.BREACH and org:
+                people += self.org_heads[org]
+        elif event == DeadlineEvent.ESCALATION_1:
+            # The executor organisation's head; with no organisation (not assigned yet) the
+            # head of the centre, as nobody else is above the administrators.
+            people += self.org_heads[org] if org else []
+            if not people:
+                people += self.mcu_heads[mun]
+        elif event == DeadlineEvent.ESCALATION_2:
+            people += self.mcu_heads[mun]
+            if case.fast_track:
+                # Междуреченск 3.8: «Повышенная важность определяется куратором».
+                people += self.curators[mun]
+        seen, unique = set(), []
+        for user in people:
+            if user.pk not in seen:
+                seen.add(user.pk)
+                unique.append(user)
+        return unique
+
+
+_TITLES = {
+    DeadlineEvent.WARNING: "Срок истекает: {stage} — {case}",
+    DeadlineEvent.BREACH: "Срок нарушен: {stage} — {case}",
+    DeadlineEvent.ESCALATION_1: "Эскалация: нарушен срок «{stage}» — {case}",
+    DeadlineEvent.ESCALATION_2: "Эскалация руководителю МЦУ: нарушен срок «{stage}» — {case}",
+}
+
+
+def _case_url(case) -> str:
+    try:
+        return reverse("cases:detail", args=[case.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _send_after(clock: Deadline, event: str, now: datetime) -> datetime | None:
+    """Warnings of ordinary clocks wait for working time; the rest go at once."""
+    if event != DeadlineEvent.WARNING or clock.case.fast_track:
+        return None
+    try:
+        moment = next_working_moment(now, calendar_for(clock.case.municipality))
+    except CalendarDataMissing:
+        return None
+    return moment if moment > now else None
+
+
+def _notify(ids: list[int], event: str, now: datetime) -> int:
+    clocks = list(
+        Deadline.objects.filter(pk__in=ids, policy__notify=True).select_related(
+            "policy", "case__municipality", "case__organisation", "case__assignee"
+        )
+    )
+    if not clocks:
+        return 0
+    people = _People(clocks)
+    labels = {value: str(label) for value, label in Stage.choices}
+    specs = []
+    for clock in clocks:
+        case = clock.case
+        tz = case.municipality.zone
+        title = _TITLES[event].format(stage=labels[clock.stage], case=case)
+        lines = [f"Срок: {format_local(clock.due_at, tz)}"]
+        if case.organisation_id:
+            lines.append(f"Исполнитель: {case.organisation}")
+        if case.fast_track:
+            lines.append("Повышенная важность (фаст-трек)")
+        body = "\n".join(lines)
+        send_after = _send_after(clock, event, now)
+        url = _case_url(case)
+        for user in people.for_event(clock, event):
+            specs.append(
+                NotificationSpec(
+                    recipient=user,
+                    event=f"deadline.{event}",
+                    subject=clock.pk,
+                    title=title,
+                    body=body,
+                    url=url,
+                    send_after=send_after,
+                )
+            )
+    return notifications_create(specs)

@@ -1,0 +1,42 @@
+"""Celery tasks of the deadlines app: thin, idempotent (STYLE §6.6)."""
+
+from celery import shared_task
+from django.db import transaction
+
+from mcu.models import Municipality
+from mcu.tasks import deliver_notifications as deliver_notifications_task
+
+from . import services
+from .models import DeadlinePolicy, DeadlineRule
+
+
+@shared_task(name="deadlines.sweep", ignore_result=True)
+def sweep_deadlines() -> dict:
+    """Every minute (mcu/celery.py): breaches, warnings, escalations and their notices."""
+    result = services.deadlines_sweep()
+    if result.notifications:
+        # Breach and fast-track notices go out now, not at the next beat tick.
+        transaction.on_commit(deliver_notifications_task.delay)
+    return vars(result)
+
+
+@shared_task(name="deadlines.recompute", ignore_result=True)
+def recompute_deadlines(
+    municipality_id: int | None = None,
+    policy_id: int | None = None,
+    rule_id: int | None = None,
+    everything: bool = False,
+) -> int:
+    """Recompute open clocks after an admin edit (enqueued with ``transaction.on_commit``)."""
+    if municipality_id is not None:
+        municipality = Municipality.objects.filter(pk=municipality_id).first()
+        return services.calendar_changed(municipality=municipality) if municipality else 0
+    if policy_id is not None:
+        policy = DeadlinePolicy.objects.filter(pk=policy_id).first()
+        return services.deadlines_recompute_for_policy(policy=policy) if policy else 0
+    if rule_id is not None:
+        rule = DeadlineRule.objects.filter(pk=rule_id).first()
+        return services.deadlines_recompute_for_rule(rule=rule) if rule else 0
+    if everything:
+        return services.calendar_changed(municipality=None)
+    return 0

@@ -1,0 +1,131 @@
+"""``{% case_clocks case %}`` for the card, ``{% case_clock_badge case %}`` for list rows.
+
+Each clock is a badge whose *text* says its state (colour is never the only signal,
+DESIGN §8): «Ответ: осталось 2 ч 15 мин рабочего времени», «Ответ: просрочено на 1 ч 5 мин»,
+«Ответ: выполнено 12.05.2026 15:40 (МСК+4)». Working time left is counted on the
+municipality's calendar for working units, plain time for calendar units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+from deadlines.calendars import calendar_for
+from deadlines.engine import CalendarDataMissing, working_seconds_between
+from deadlines.models import Deadline
+from deadlines.selectors import deadlines_for_case
+from mcu.timefmt import format_duration, format_local
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class ClockView:
+    state: str  # running, warned, breached, met, met_late, cancelled
+    text: str
+    title: str
+    css: str
+
+
+_CSS = {
+    "running": "",
+    "warned": "badge-warn",
+    "breached": "badge-danger",
+    "met": "badge-ok",
+    "met_late": "",
+    "cancelled": "",
+}
+
+
+def hours_minutes(seconds: int) -> str:
+    """«27 ч 15 мин», «1 ч 05 мин», «2 ч», «40 мин» (absolute value)."""
+    minutes = abs(int(seconds)) // 60
+    hours, mins = divmod(minutes, 60)
+    if hours and mins:
+        return f"{hours} ч {mins:02d} мин"
+    if hours:
+        return f"{hours} ч"
+    return f"{mins} мин"
+
+
+def duration_text(seconds: int, *, working: bool) -> str:
+    """Working time in hours (a working day is not 24 hours); plain time in days past a day."""
+    if not working and abs(seconds) >= 86_400:
+        return format_duration(seconds)
+    return hours_minutes(seconds)
+
+
+def _left(clock: Deadline, case, now: datetime) -> tuple[int, bool] | None:
+    """Seconds from now to due (negative when overdue) and whether they are working time."""
+    if clock.policy.is_working_time:
+        try:
+            calendar = calendar_for(case.municipality)
+            return working_seconds_between(now, clock.due_at, calendar), True
+        except CalendarDataMissing:
+            return None
+    return int((clock.due_at - now).total_seconds()), False
+
+
+def clock_view(clock: Deadline, case, *, now: datetime | None = None) -> ClockView:
+    """What a badge shows for one clock of ``case``."""
+    now = now or timezone.now()
+    tz = case.municipality.zone
+    stage = clock.get_stage_display()
+    title = f"Срок: {format_local(clock.due_at, tz)}"
+    if clock.met_at is not None:
+        late = clock.breached_at is not None or clock.met_at > clock.due_at
+        state = "met_late" if late else "met"
+        word = "выполнено с опозданием" if late else "выполнено"
+        return ClockView(
+            state, f"{stage}: {word} {format_local(clock.met_at, tz)}", title, _CSS[state]
+        )
+    if clock.cancelled_at is not None:
+        text = f"{stage}: остановлено {format_local(clock.cancelled_at, tz)}"
+        return ClockView("cancelled", text, title, _CSS["cancelled"])
+    left = _left(clock, case, now)
+    if left is None:
+        state = "breached" if clock.breached_at or clock.due_at <= now else "running"
+        return ClockView(
+            state, f"{stage}: срок {format_local(clock.due_at, tz)}", title, _CSS[state]
+        )
+    seconds, working = left
+    suffix = " рабочего времени" if working else ""
+    amount = duration_text(seconds, working=working)
+    # The sweep marks a breach within a minute; the badge does not wait for it.
+    if clock.breached_at is not None or clock.due_at <= now:
+        return ClockView(
+            "breached", f"{stage}: просрочено на {amount}{suffix}", title, _CSS["breached"]
+        )
+    if clock.warned_at is not None or (clock.warn_at is not None and clock.warn_at <= now):
+        return ClockView(
+            "warned", f"{stage}: осталось {amount}{suffix} — срок близок", title, _CSS["warned"]
+        )
+    return ClockView("running", f"{stage}: осталось {amount}{suffix}", title, _CSS["running"])
+
+
+@register.inclusion_tag("deadlines/_clocks.html")
+def case_clocks(case) -> dict:
+    """Every clock of the case: running, warned, breached, met (late) and stopped."""
+    now = timezone.now()
+    clocks = list(deadlines_for_case(case))
+    return {"clocks": [clock_view(c, case, now=now) for c in clocks]}
+
+
+@register.inclusion_tag("deadlines/_clock_badge.html")
+def case_clock_badge(case) -> dict:
+    """The nearest running clock of a list row. Query-free when the list was built with
+    ``deadlines.selectors.with_nearest_due`` (it prefetches ``running_deadlines``)."""
+    running = getattr(case, "running_deadlines", None)
+    if running is None:
+        running = list(
+            Deadline.objects.running()
+            .filter(case=case)
+            .select_related("policy")
+            .order_by("due_at")[:1]
+        )
+    nearest = min(running, key=lambda c: c.due_at, default=None)
+    return {"clock": clock_view(nearest, case) if nearest is not None else None}

@@ -1,0 +1,129 @@
+"""Which policy a clock gets: the most specific active rule wins (an SLA condition table)."""
+
+from deadlines.models import DeadlinePolicy, DeadlineRule
+from deadlines.selectors import deadline_rule_for
+from tests.factories import CategoryFactory
+
+
+def _policy(code: str) -> DeadlinePolicy:
+    return DeadlinePolicy.objects.get(code=code)
+
+
+def test_incident_answer_uses_eight_working_hours(make_case):
+    rule = deadline_rule_for(case=make_case(), stage="answer")
+    assert rule.policy.code == "incident.answer"
+
+
+def test_fast_track_answer_uses_four_calendar_hours(make_case):
+    rule = deadline_rule_for(case=make_case(fast_track=True), stage="answer")
+    assert rule.policy.code == "incident.fast_track"
+
+
+def test_official_page_comment_uses_ninety_working_minutes(make_case):
+    rule = deadline_rule_for(case=make_case(channel="official_comment"), stage="answer")
+    assert rule.policy.code == "incident.comment"
+
+
+def test_fast_track_beats_comment_rule_of_equal_specificity_by_priority(make_case):
+    case = make_case(channel="official_comment", fast_track=True)
+    assert deadline_rule_for(case=case, stage="answer").policy.code == "incident.fast_track"
+
+
+def test_each_kind_gets_its_own_answer_policy(make_case):
+    assert deadline_rule_for(case=make_case(kind="pos"), stage="answer").policy.code == (
+        "pos.answer"
+    )
+    assert deadline_rule_for(case=make_case(kind="appeal"), stage="answer").policy.code == (
+        "appeal.answer"
+    )
+    assert deadline_rule_for(case=make_case(kind="hotline"), stage="answer").policy.code == (
+        "hotline.answer"
+    )
+    appeal = make_case(kind="appeal")
+    assert deadline_rule_for(case=appeal, stage="register").policy.code == "appeal.register"
+    assert deadline_rule_for(case=appeal, stage="forward").policy.code == "appeal.forward"
+
+
+def test_stages_without_kind_apply_to_every_kind(make_case):
+    for kind in ("incident", "pos", "appeal", "hotline"):
+        case = make_case(kind=kind)
+        assert deadline_rule_for(case=case, stage="reaction").policy.code == "resident.reaction"
+        assert deadline_rule_for(case=case, stage="reassign_window").policy.code == (
+            "executor.reassign_window"
+        )
+        assert deadline_rule_for(case=case, stage="promise").policy.code == "case.promise"
+
+
+def test_no_rule_means_none(make_case):
+    assert deadline_rule_for(case=make_case(kind="pos"), stage="first_reply") is None
+
+
+def test_municipality_rule_beats_the_general_one(make_case, world):
+    own = DeadlineRule.objects.create(
+        stage="answer",
+        kind="incident",
+        municipality=world.mun,
+        policy=_policy("hotline.answer"),
+    )
+    assert deadline_rule_for(case=make_case(), stage="answer") == own
+    other = make_case(municipality=world.mun_other, organisation=world.org_other)
+    assert deadline_rule_for(case=other, stage="answer").policy.code == "incident.answer"
+
+
+def test_inactive_rule_is_ignored(make_case, world):
+    DeadlineRule.objects.create(
+        stage="answer",
+        kind="incident",
+        municipality=world.mun,
+        policy=_policy("hotline.answer"),
+        is_active=False,
+    )
+    assert deadline_rule_for(case=make_case(), stage="answer").policy.code == "incident.answer"
+
+
+def test_priority_breaks_a_tie_then_the_older_rule_wins(make_case):
+    first = DeadlineRule.objects.create(
+        stage="answer", kind="incident", channel="ok", policy=_policy("hotline.answer")
+    )
+    DeadlineRule.objects.create(
+        stage="answer", kind="incident", channel="ok", policy=_policy("pos.answer")
+    )
+    case = make_case(channel="ok")
+    assert deadline_rule_for(case=case, stage="answer") == first
+    urgent = DeadlineRule.objects.create(
+        stage="answer",
+        kind="incident",
+        channel="ok",
+        policy=_policy("incident.comment"),
+        priority=5,
+    )
+    assert deadline_rule_for(case=case, stage="answer") == urgent
+
+
+def test_priority_categories_of_pos_get_five_working_days(make_case):
+    # Лабытнанги 3.4.2 в): «по перечню категорий (подкатегорий) … - в течение 5 рабочих
+    # дней». The shipped rule waits, switched off, for the list to be filled in.
+    rule = DeadlineRule.objects.get(policy__code="pos.priority_answer")
+    assert not rule.is_active
+    sector = CategoryFactory(name="ЖКХ")
+    heating = CategoryFactory(name="Отопление", parent=sector)
+    no_heat = CategoryFactory(name="Нет отопления", parent=heating)
+    roads = CategoryFactory(name="Дороги")
+    rule.categories.add(heating)
+    rule.is_active = True
+    rule.save()
+
+    # A subcategory of a listed category matches (the rule covers the subtree).
+    case = make_case(kind="pos", category=no_heat)
+    assert deadline_rule_for(case=case, stage="answer").policy.code == "pos.priority_answer"
+    assert (
+        deadline_rule_for(case=make_case(kind="pos", category=sector), stage="answer").policy.code
+        == "pos.answer"
+    )
+    assert (
+        deadline_rule_for(case=make_case(kind="pos", category=roads), stage="answer").policy.code
+        == "pos.answer"
+    )
+    assert deadline_rule_for(case=make_case(kind="pos"), stage="answer").policy.code == (
+        "pos.answer"
+    )

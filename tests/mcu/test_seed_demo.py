@@ -1,0 +1,56 @@
+"""``seed_demo`` builds a usable desk and a second run changes nothing."""
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from cases.choices import CaseStatus
+from cases.models import Case
+from mcu.choices import Role
+from mcu.models import Municipality, Organisation, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in ("mcu", "cases", "deadlines", "channels", "analytics")
+    }
+
+
+def test_seed_demo_is_complete_and_idempotent():
+    call_command("seed_demo", quiet=True)
+    first = _counts()
+    call_command("seed_demo", quiet=True)
+    assert _counts() == first
+
+    zones = dict(Municipality.objects.values_list("slug", "timezone"))
+    assert zones == {
+        "mezhdurechensk": "Asia/Novokuznetsk", "labytnangi": "Asia/Yekaterinburg",
+        "saratov": "Europe/Saratov", "stavropol": "Europe/Moscow", "meshchovsk": "Europe/Moscow",
+    }
+    mzh = Municipality.objects.get(slug="mezhdurechensk")
+    assert Organisation.objects.filter(municipality=mzh).count() == 34
+
+    users = {u.username: u for u in User.objects.all()}
+    for name, role in [("curator", Role.CURATOR), ("head", Role.HEAD),
+                       ("administrator", Role.ADMINISTRATOR), ("executor", Role.EXECUTOR),
+                       ("executor2", Role.EXECUTOR), ("observer", Role.OBSERVER),
+                       ("integration", Role.INTEGRATION)]:
+        assert users[name].role == role
+        assert users[name].check_password("demo")
+    assert users["executor"].organisation.name.startswith("Отдел координации городского хоз")
+    assert users["executor2"].organisation != users["executor"].organisation
+    assert users["observer"].municipality is None
+
+    assert 200 <= Case.objects.filter(municipality=mzh).count() <= 1000
+    for user in (users["executor"], users["executor2"]):
+        statuses = set(
+            Case.objects.filter(organisation=user.organisation).values_list("status", flat=True)
+        )
+        assert statuses >= set(CaseStatus.values) - {CaseStatus.NEW}, user.username
+    assert Case.objects.filter(municipality=mzh, status=CaseStatus.NEW).count() >= 10
+    # Every case carries its audit trail from registration on.
+    assert not Case.objects.filter(events__isnull=True).exists()
