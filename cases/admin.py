@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Case, CaseEvent
+from .models import (
+    Answer,
+    AnswerTemplate,
+    ApprovalRequirement,
+    Attachment,
+    Case,
+    CaseEvent,
+    Feedback,
+)
 
 
 class CaseEventInline(admin.TabularInline):
@@ -13,20 +21,56 @@ class CaseEventInline(admin.TabularInline):
         return False
 
 
+class AnswerInline(admin.StackedInline):
+    model = Answer
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "kind",
+        "status",
+        "text",
+        "promised_at",
+        "author",
+        "created_at",
+        "return_reason",
+        "published_at",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     """Read-mostly: the workflow changes cases through services, not through the admin."""
 
-    list_display = ["__str__", "municipality", "kind", "channel", "status", "organisation",
-                    "received_at", "fast_track"]
+    list_display = [
+        "__str__",
+        "municipality",
+        "kind",
+        "channel",
+        "status",
+        "organisation",
+        "received_at",
+        "fast_track",
+    ]
     list_filter = ["municipality", "kind", "channel", "status", "fast_track"]
     search_fields = ["registration_number", "external_id", "search_text"]
     date_hierarchy = "received_at"
     list_select_related = ["municipality", "organisation"]
     raw_id_fields = ["repeats", "duplicate_of", "assignee"]
-    readonly_fields = ["status", "version", "created_at", "updated_at", "published_at",
-                       "closed_at", "repeat_count"]
-    inlines = [CaseEventInline]
+    readonly_fields = [
+        "status",
+        "version",
+        "created_at",
+        "updated_at",
+        "published_at",
+        "closed_at",
+        "repeat_count",
+        "satisfaction",
+        "fast_track",
+    ]
+    inlines = [AnswerInline, CaseEventInline]
 
 
 @admin.register(CaseEvent)
@@ -42,4 +86,65 @@ class CaseEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApprovalRequirement)
+class ApprovalRequirementAdmin(admin.ModelAdmin):
+    """Where answers need the curator's approval (Междуреченск 3.6). No row — no curator
+    step for that (municipality, kind)."""
+
+    list_display = ["municipality", "kind", "required"]
+    list_filter = ["municipality", "kind", "required"]
+    list_editable = ["required"]
+
+
+@admin.register(AnswerTemplate)
+class AnswerTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "municipality", "is_active"]
+    list_filter = ["is_active", "municipality", "category__parent"]
+    search_fields = ["title", "text"]
+    list_select_related = ["category", "municipality"]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["file", "original_name", "content_type", "size", "uploaded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    list_display = ["case", "kind", "status", "author", "created_at"]
+    list_filter = ["kind", "status"]
+    raw_id_fields = ["case", "author"]
+    readonly_fields = [
+        "case",
+        "kind",
+        "status",
+        "text",
+        "promised_at",
+        "author",
+        "created_at",
+        "return_reason",
+        "published_at",
+    ]
+    inlines = [AttachmentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["case", "rating", "reopened", "recorded_by", "at"]
+    list_filter = ["reopened", "rating"]
+    raw_id_fields = ["case", "answer", "recorded_by"]
+    readonly_fields = ["case", "answer", "rating", "comment", "reopened", "recorded_by", "at"]
+
+    def has_add_permission(self, request):
         return False

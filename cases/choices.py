@@ -41,8 +41,12 @@ class Channel(models.TextChoices):
 
 CHANNELS_BY_KIND: dict[str, list[str]] = {
     CaseKind.INCIDENT: [
-        Channel.VK, Channel.OK, Channel.TELEGRAM, Channel.SOCIAL_OTHER,
-        Channel.OFFICIAL_COMMENT, Channel.DIRECT_MESSAGE,
+        Channel.VK,
+        Channel.OK,
+        Channel.TELEGRAM,
+        Channel.SOCIAL_OTHER,
+        Channel.OFFICIAL_COMMENT,
+        Channel.DIRECT_MESSAGE,
     ],
     CaseKind.POS: [Channel.POS],
     CaseKind.APPEAL: [Channel.LETTER, Channel.EMAIL, Channel.VISIT, Channel.E_RECEPTION],

@@ -1,4 +1,7 @@
-"""The Case — everything that comes in — and its append-only audit trail."""
+"""The Case — everything that comes in — its append-only audit trail, answers,
+attachments, answer templates, the resident's feedback and the approval setting."""
+
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,13 +22,17 @@ class Case(models.Model):
     or a hotline call (DESIGN §2). One table, so queues, search and analytics see all."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="cases",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="cases",
         verbose_name=_("муниципальное образование"),
     )
     kind = models.CharField(_("вид"), max_length=16, choices=CaseKind.choices)
     channel = models.CharField(_("канал"), max_length=20, choices=Channel.choices)
     source = models.CharField(
-        _("источник"), max_length=64, default="manual",
+        _("источник"),
+        max_length=64,
+        default="manual",
         help_text=_("Система, из которой пришло сообщение (для идемпотентной загрузки)."),
     )
     external_id = models.CharField(_("внешний идентификатор"), max_length=128, blank=True)
@@ -41,44 +48,78 @@ class Case(models.Model):
 
     address = models.CharField(_("адрес"), max_length=500, blank=True)
     latitude = models.DecimalField(
-        _("широта"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("широта"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        _("долгота"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("долгота"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     district = models.ForeignKey(
-        District, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
         verbose_name=_("район"),
     )
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
         verbose_name=_("категория"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
         verbose_name=_("организация-исполнитель"),
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="assigned_cases", verbose_name=_("ответственный исполнитель"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("ответственный исполнитель"),
     )
     status = models.CharField(
         _("статус"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.NEW
     )
     fast_track = models.BooleanField(_("повышенная важность"), default=False)
     satisfaction = models.PositiveSmallIntegerField(
-        _("оценка заявителя"), null=True, blank=True,
+        _("оценка заявителя"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     repeat_count = models.PositiveIntegerField(_("повторных открытий"), default=0)
     repeats = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="repeated_by",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repeated_by",
         verbose_name=_("повтор сообщения"),
     )
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
         verbose_name=_("дубликат сообщения"),
     )
     # Folded text (lower case, ё→е) for search that works the same on SQLite and PostgreSQL.
@@ -99,12 +140,14 @@ class Case(models.Model):
         constraints = [
             # The same post delivered twice is one case (idempotent ingest).
             models.UniqueConstraint(
-                fields=["source", "external_id"], condition=~Q(external_id=""),
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
                 name="case_unique_external_id",
             ),
             models.UniqueConstraint(
                 fields=["municipality", "registration_number"],
-                condition=~Q(registration_number=""), name="case_unique_registration_number",
+                condition=~Q(registration_number=""),
+                name="case_unique_registration_number",
             ),
         ]
         indexes = [
@@ -119,7 +162,8 @@ class Case(models.Model):
         errors = {}
         if self.kind and self.channel and self.channel not in CHANNELS_BY_KIND.get(self.kind, []):
             errors["channel"] = _("Канал «%(channel)s» не подходит для вида «%(kind)s».") % {
-                "channel": self.get_channel_display(), "kind": self.get_kind_display(),
+                "channel": self.get_channel_display(),
+                "kind": self.get_kind_display(),
             }
         mun = self.municipality_id
         for field in ("district", "organisation"):
@@ -144,15 +188,20 @@ class CaseEvent(models.Model):
     )
     at = models.DateTimeField(_("время"), default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="case_events", verbose_name=_("кто"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_events",
+        verbose_name=_("кто"),
     )
     action = models.CharField(_("действие"), max_length=32, choices=EventAction.choices)
     from_status = models.CharField(
         _("из статуса"), max_length=16, choices=CaseStatus.choices, blank=True
     )
-    to_status = models.CharField(_("в статус"), max_length=16, choices=CaseStatus.choices,
-                                 blank=True)
+    to_status = models.CharField(
+        _("в статус"), max_length=16, choices=CaseStatus.choices, blank=True
+    )
     reason = models.TextField(_("причина"), blank=True)
     payload = models.JSONField(_("данные"), default=dict, blank=True)
 
@@ -172,3 +221,192 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("CaseEvent is append-only")
+
+
+class ApprovalRequirement(models.Model):
+    """Whether answers of a kind need the curator's approval in a municipality.
+
+    Междуреченск 3.6: the specialist «отправляет ответ … на согласование» to the curators.
+    No row means no curator step: the administrator's approval is enough. The demo sets
+    it for incidents of Междуреченск.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="approval_requirements",
+        verbose_name=_("муниципальное образование"),
+    )
+    kind = models.CharField(_("вид"), max_length=16, choices=CaseKind.choices)
+    required = models.BooleanField(_("согласование куратором обязательно"), default=True)
+
+    class Meta:
+        verbose_name = _("согласование ответов")
+        verbose_name_plural = _("согласование ответов")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "kind"], name="approvalrequirement_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = _("да") if self.required else _("нет")
+        return f"{self.municipality}: {self.get_kind_display()} — {state}"
+
+
+class AnswerTemplate(models.Model):
+    """A ready answer to a typical question («шаблонный ответ», Саратов §3.5), per category;
+    ``municipality`` empty means every municipality."""
+
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.CASCADE,
+        related_name="answer_templates",
+        verbose_name=_("категория"),
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="answer_templates",
+        verbose_name=_("муниципальное образование"),
+        help_text=_("Пусто — для всех МО."),
+    )
+    title = models.CharField(_("название"), max_length=200)
+    text = models.TextField(_("текст"))
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("шаблонный ответ")
+        verbose_name_plural = _("шаблонные ответы")
+        ordering = ["category", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Answer(models.Model):
+    """An executor's answer: interim (with a promised date) or final (with attachments).
+    Every submission is a new row, so a returned answer stays in the history."""
+
+    class Kind(models.TextChoices):
+        INTERIM = "interim", _("Промежуточный")
+        FINAL = "final", _("Окончательный")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("На проверке")
+        RETURNED = "returned", _("Возвращён на доработку")
+        APPROVED = "approved", _("Одобрен")
+        PUBLISHED = "published", _("Опубликован")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="answers", verbose_name=_("сообщение")
+    )
+    kind = models.CharField(_("вид ответа"), max_length=10, choices=Kind.choices)
+    status = models.CharField(
+        _("состояние"), max_length=10, choices=Status.choices, default=Status.SUBMITTED
+    )
+    text = models.TextField(_("текст ответа"))
+    promised_at = models.DateTimeField(_("обещанный срок"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answers",
+        verbose_name=_("автор"),
+    )
+    created_at = models.DateTimeField(_("создан"), default=timezone.now)
+    return_reason = models.TextField(_("причина возврата"), blank=True)
+    published_at = models.DateTimeField(_("опубликован"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ответ")
+        verbose_name_plural = _("ответы")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "kind", "created_at"], name="answer_case")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.case})"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # The stored name is ours; the resident-facing name is kept in original_name.
+    ext = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "image/webp": "webp",
+        "image/heic": "heic",
+        "application/pdf": "pdf",
+    }.get(instance.content_type, "bin")
+    return f"answers/{instance.answer.case_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class Attachment(models.Model):
+    """A photo or a PDF of an answer. The type is sniffed from the content, not the name."""
+
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ответ")
+    )
+    file = models.FileField(_("файл"), upload_to=attachment_path, max_length=300)
+    content_type = models.CharField(_("тип"), max_length=64)
+    size = models.PositiveBigIntegerField(_("размер, байт"))
+    original_name = models.CharField(_("имя файла"), max_length=255)
+    uploaded_at = models.DateTimeField(_("загружен"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("вложение")
+        verbose_name_plural = _("вложения")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class Feedback(models.Model):
+    """The resident's reaction to a published answer: a rating 1–5 and/or a comment.
+    ``reopened`` marks the ones that sent the case back to work — the repeated cases of
+    Саратов §3.6 («повторно поступившим … в случае представления заявителем низкой оценки
+    удовлетворенности»)."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("сообщение")
+    )
+    answer = models.ForeignKey(
+        Answer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="feedback",
+        verbose_name=_("ответ"),
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("оценка"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    comment = models.TextField(_("комментарий"), blank=True)
+    reopened = models.BooleanField(_("вернуло в работу"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recorded_feedback",
+        verbose_name=_("внёс"),
+    )
+    at = models.DateTimeField(_("время"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("реакция заявителя")
+        verbose_name_plural = _("реакции заявителей")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.rating or '—'}"

@@ -9,6 +9,8 @@ PERSONAL_DATA_ROLES = (Role.CURATOR, Role.HEAD, Role.ADMINISTRATOR, Role.EXECUTO
 
 
 def can_see_personal_data(user) -> bool:
-    return bool(user and user.is_authenticated and (
-        user.is_superuser or user.has_role(*PERSONAL_DATA_ROLES)
-    ))
+    return bool(
+        user
+        and user.is_authenticated
+        and (user.is_superuser or user.has_role(*PERSONAL_DATA_ROLES))
+    )

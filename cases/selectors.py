@@ -1,11 +1,13 @@
 """Reads of cases. Every one starts from ``Case.objects.visible_to(user)``."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from mcu.exceptions import NotFound
 
+from .choices import EventAction
 from .filtersets import CaseFilterSet
-from .models import Case, CaseEvent
+from .models import Answer, AnswerTemplate, Attachment, Case, CaseEvent
+from .queues import queue_counts
 
 
 def case_base_queryset(*, user) -> QuerySet[Case]:
@@ -27,7 +29,11 @@ def case_get_for_user(*, user, pk, for_update: bool = False) -> Case:
         qs = qs.select_for_update()
     else:
         qs = qs.select_related(
-            "municipality", "district", "category", "category__parent", "organisation",
+            "municipality",
+            "district",
+            "category",
+            "category__parent",
+            "organisation",
             "assignee",
         )
     try:
@@ -38,3 +44,53 @@ def case_get_for_user(*, user, pk, for_update: bool = False) -> Case:
 
 def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor").order_by("at", "id")
+
+
+def case_answers(*, case: Case) -> QuerySet[Answer]:
+    return (
+        case.answers.select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def case_last_return(*, case: Case) -> CaseEvent | None:
+    """The latest «возврат на доработку», shown to the executor while they rework."""
+    return (
+        case.events.filter(action=EventAction.RETURN)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+
+
+def answer_templates_for(*, case: Case) -> QuerySet[AnswerTemplate]:
+    """Templates of the case's category and its ancestors, common or of its municipality."""
+    category_ids, node = [], case.category
+    while node is not None:
+        category_ids.append(node.pk)
+        node = node.parent
+    return AnswerTemplate.objects.filter(
+        Q(municipality__isnull=True) | Q(municipality_id=case.municipality_id),
+        category_id__in=category_ids,
+        is_active=True,
+    ).order_by("title")
+
+
+def answer_template_get(*, case: Case, pk) -> AnswerTemplate:
+    try:
+        return answer_templates_for(case=case).get(pk=pk)
+    except (AnswerTemplate.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def attachment_get_for_user(*, user, case_pk, pk) -> Attachment:
+    case = case_get_for_user(user=user, pk=case_pk)
+    try:
+        return Attachment.objects.select_related("answer").get(pk=pk, answer__case=case)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def case_queue_counts(*, user) -> dict[str, int]:
+    return queue_counts(Case.objects.visible_to(user), user)

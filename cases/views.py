@@ -1,26 +1,172 @@
-"""Case pages: thin views over selectors and services."""
+"""Case pages: thin views over selectors and services.
 
+The card's actions are plain forms that post to ``cases:action``; with htmx the card is
+re-rendered in place, without it the browser follows a redirect. A 409 (someone else acted
+first) keeps what the user typed and says so.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from mcu.exceptions import NotFound
+from mcu.exceptions import DeskError, NotFound, StateConflict
 
+from . import clocks, services
 from .filtersets import CaseFilterSet
+from .forms import ACTION_FORMS, BulkAssignForm
 from .permissions import can_see_personal_data
-from .selectors import case_base_queryset, case_get_for_user, case_timeline
+from .queues import QUEUE_LABELS, queue_apply, queues_for
+from .selectors import (
+    answer_template_get,
+    answer_templates_for,
+    attachment_get_for_user,
+    case_answers,
+    case_base_queryset,
+    case_get_for_user,
+    case_last_return,
+    case_queue_counts,
+    case_timeline,
+)
+from .workflow import ACTION_LABELS
 
 PAGE_SIZE = 50
+
+SERVICES = {
+    "assign": services.case_assign,
+    "reject": services.case_reject,
+    "accept": services.case_accept,
+    "request_reassignment": services.case_request_reassignment,
+    "interim_answer": services.case_give_interim_answer,
+    "submit_answer": services.case_submit_answer,
+    "approve": services.case_approve,
+    "return": services.case_return,
+    "publish": services.case_publish,
+    "feedback": services.case_record_feedback,
+    "set_fast_track": services.case_set_fast_track,
+}
+
+SECONDARY_ACTIONS = {"reject", "return", "request_reassignment", "set_fast_track"}
+
+CONFLICT_MESSAGE = (
+    "Сообщение уже изменил другой пользователь — действие не выполнено. Ваш текст сохранён "
+    "в форме; обновите карточку, чтобы увидеть новое состояние."
+)
+
+
+# ---------------------------------------------------------------------------------------
+# The list
+# ---------------------------------------------------------------------------------------
 
 
 @login_required
 def case_list_view(request):
-    filterset = CaseFilterSet(request.GET or None, queryset=case_base_queryset(user=request.user))
+    user = request.user
+    queue = request.GET.get("queue", "")
+    available = queues_for(user)
+    qs = clocks.with_nearest_due(case_base_queryset(user=user))
+    if queue in available:
+        qs = queue_apply(qs, queue, user)
+    else:
+        queue = ""
+    params = request.GET.copy()
+    # Inside a queue the nearest deadline comes first unless the user sorts otherwise
+    # (``ordering=deadline`` is the filterset's, on the annotation from deadlines).
+    if queue and not params.get("ordering"):
+        params["ordering"] = "deadline"
+    filterset = CaseFilterSet(params or None, queryset=qs, request=request)
     qs = filterset.qs if filterset.is_bound else filterset.queryset
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page": page, "total": page.paginator.count}
+    counts = case_queue_counts(user=user)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "total": page.paginator.count,
+        "queue": queue,
+        "queues": [(name, QUEUE_LABELS[name], counts.get(name, 0)) for name in available],
+        "can_bulk_assign": _can_bulk_assign(user),
+    }
+    if context["can_bulk_assign"]:
+        context["bulk_form"] = BulkAssignForm(user=user)
     template = "cases/_list_table.html" if request.htmx else "cases/list.html"
     return render(request, template, context)
+
+
+def _can_bulk_assign(user) -> bool:
+    return user.is_superuser or user.role in ("administrator", "head")
+
+
+@login_required
+@require_POST
+def case_bulk_assign_view(request):
+    """Administrators: many cases of the moderation queue to one organisation at once."""
+    if not _can_bulk_assign(request.user):
+        return HttpResponse("Это действие недоступно для вашей роли.", status=403)
+    form = BulkAssignForm(request.POST, user=request.user)
+    back = request.POST.get("next") or reverse("cases:list")
+    if not back.startswith("/"):
+        back = reverse("cases:list")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}")
+        return redirect(back)
+    done, failed = 0, []
+    for pk in form.cleaned_data["ids"]:
+        try:
+            services.case_assign(
+                pk,
+                actor=request.user,
+                organisation=form.cleaned_data["organization"],
+                category=form.cleaned_data["category"],
+            )
+            done += 1
+        except DeskError as exc:
+            failed.append(f"#{pk}: {exc.message}")
+    if done:
+        messages.success(request, f"Назначено сообщений: {done}.")
+    for line in failed:
+        messages.error(request, f"Не назначено {line}")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------
+# The card
+# ---------------------------------------------------------------------------------------
+
+
+def _card_context(request, case, *, bound_form=None, message=None) -> dict:
+    user = request.user
+    allowed = services.case_allowed_actions(user, case)
+    forms = []
+    # The main step first, the ones that send the case back last.
+    for action in sorted(allowed, key=lambda a: a in SECONDARY_ACTIONS):
+        if bound_form is not None and bound_form.action == action:
+            form = bound_form
+        else:
+            form = ACTION_FORMS[action](case=case)
+        forms.append((action, ACTION_LABELS[action], form))
+    answers = list(case_answers(case=case))
+    return {
+        "case": case,
+        "events": case_timeline(case=case),
+        "show_personal": can_see_personal_data(user),
+        "allowed": allowed,
+        "action_forms": forms,
+        "answers": answers,
+        "final_answer": next((a for a in reversed(answers) if a.kind == "final"), None),
+        "interim_answers": [a for a in answers if a.kind == "interim"],
+        "last_return": case_last_return(case=case) if case.status == "in_progress" else None,
+        "answer_templates": (
+            list(answer_templates_for(case=case))
+            if "submit_answer" in allowed or "interim_answer" in allowed
+            else []
+        ),
+        "card_message": message,
+    }
 
 
 @login_required
@@ -29,9 +175,113 @@ def case_detail_view(request, pk: int):
         case = case_get_for_user(user=request.user, pk=pk)
     except NotFound:
         return render(request, "404.html", status=404)
-    context = {
-        "case": case,
-        "events": case_timeline(case=case),
-        "show_personal": can_see_personal_data(request.user),
-    }
-    return render(request, "cases/detail.html", context)
+    return render(request, "cases/detail.html", _card_context(request, case))
+
+
+@login_required
+@require_POST
+def case_action_view(request, pk: int, action: str):
+    """One action of the card: the form is validated, the service called, the card shown."""
+    if action not in ACTION_FORMS:
+        raise Http404
+    try:
+        case = case_get_for_user(user=request.user, pk=pk)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    form = ACTION_FORMS[action](request.POST, request.FILES, case=case)
+    status, message = 200, None
+    if form.is_valid():
+        try:
+            SERVICES[action](case.pk, actor=request.user, **form.service_kwargs())
+        except StateConflict as exc:
+            status = 409
+            message = (
+                CONFLICT_MESSAGE
+                if exc.message == exc.default_message
+                else (f"{exc.message} Ваш текст сохранён в форме.")
+            )
+        except DeskError as exc:
+            status = exc.status_code
+            if exc.field and exc.field in form.fields:
+                form.add_error(exc.field, str(exc.message))
+            elif exc.field == "organization" and "organization" in form.fields:
+                form.add_error("organization", str(exc.message))
+            else:
+                form.add_error(None, str(exc.message))
+        else:
+            if not request.htmx:
+                messages.success(request, f"Готово: {ACTION_LABELS[action].lower()}.")
+                return redirect("cases:detail", pk=case.pk)
+            form = None
+    else:
+        status = 400
+    try:
+        case = case_get_for_user(user=request.user, pk=pk)
+    except NotFound:
+        # The action took the case out of the user's scope (a reassignment request).
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("cases:list")
+            return response
+        messages.success(request, "Готово: сообщение возвращено администратору.")
+        return redirect("cases:list")
+    if status == 200 and form is None:
+        message = f"Готово: {ACTION_LABELS[action].lower()}."
+    context = _card_context(
+        request, case, bound_form=form if status != 200 else None, message=message
+    )
+    context["card_status"] = status
+    if status == 409 and form is not None:
+        # Keep what the user typed even when the action is gone from the fresh card.
+        context["kept_text"] = (
+            form.data.get("text") or form.data.get("reason") or form.data.get("comment") or ""
+        )
+    template = "cases/_card.html" if request.htmx else "cases/detail.html"
+    response = render(request, template, context, status=status)
+    if status == 409:
+        response["X-Desk-Message"] = "conflict"
+    return response
+
+
+@login_required
+@require_GET
+def answer_template_insert_view(request, pk: int):
+    """htmx: the answer textarea with the chosen template's text added to what is typed."""
+    try:
+        case = case_get_for_user(user=request.user, pk=pk)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    action = request.GET.get("action", "submit_answer")
+    if action not in ("submit_answer", "interim_answer"):
+        action = "submit_answer"
+    current = request.GET.get("text", "")
+    template_id = request.GET.get("template")
+    text = current
+    if template_id:
+        try:
+            template = answer_template_get(case=case, pk=template_id)
+        except NotFound:
+            return HttpResponse("Шаблон не найден.", status=404)
+        text = (
+            f"{current.rstrip()}\n\n{template.text}".strip() if current.strip() else (template.text)
+        )
+    form = ACTION_FORMS[action](initial={"text": text}, case=case)
+    return render(request, "cases/_answer_textarea.html", {"field": form["text"]})
+
+
+@login_required
+@require_GET
+def attachment_view(request, pk: int, attachment_id: int):
+    """An answer's file, only for users who see the case."""
+    try:
+        attachment = attachment_get_for_user(user=request.user, case_pk=pk, pk=attachment_id)
+    except NotFound:
+        raise Http404 from None
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=not attachment.is_image,
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -15,6 +15,9 @@ app.conf.beat_schedule = {
     # Every minute: mark breaches, send warnings, escalate (DESIGN §4 "Enforcement").
     # crontab "* * * * *" — https://crontab.guru/#*_*_*_*_*
     "deadlines-sweep": {"task": "deadlines.sweep", "schedule": crontab()},
+    # Every minute: close published cases whose resident gave no reaction in time
+    # (Междуреченск 3.6: two days after publication).
+    "cases-close-unreacted": {"task": "cases.close_unreacted", "schedule": crontab()},
     # Every minute: deliver e-mail / Telegram notifications whose time has come.
     "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": crontab()},
 }

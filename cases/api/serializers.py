@@ -1,7 +1,14 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.models import Case, CaseEvent
+from cases import clocks
+from cases.models import Answer, Attachment, Case, CaseEvent
 from cases.permissions import can_see_personal_data
+from cases.selectors import case_answers
+from cases.services import case_allowed_actions
+from cases.workflow import API_ACTIONS
+from mcu.models import Category, District, Organisation
 
 PERSONAL_FIELDS = ("author_name", "author_url", "author_contacts")
 
@@ -21,12 +28,40 @@ class CaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Case
         fields = [
-            "id", "registration_number", "municipality", "kind", "channel", "source",
-            "external_id", "status", "status_display", "received_at", "text", "source_url",
-            "author_name", "author_url", "author_contacts", "address", "latitude", "longitude",
-            "district", "district_name", "category", "category_name", "organization",
-            "organization_name", "assignee", "fast_track", "satisfaction", "repeat_count",
-            "repeats", "duplicate_of", "published_at", "closed_at", "created_at", "updated_at",
+            "id",
+            "registration_number",
+            "municipality",
+            "kind",
+            "channel",
+            "source",
+            "external_id",
+            "status",
+            "status_display",
+            "received_at",
+            "text",
+            "source_url",
+            "author_name",
+            "author_url",
+            "author_contacts",
+            "address",
+            "latitude",
+            "longitude",
+            "district",
+            "district_name",
+            "category",
+            "category_name",
+            "organization",
+            "organization_name",
+            "assignee",
+            "fast_track",
+            "satisfaction",
+            "repeat_count",
+            "repeats",
+            "duplicate_of",
+            "published_at",
+            "closed_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -45,9 +80,177 @@ class CaseEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CaseEvent
-        fields = ["id", "at", "actor", "action", "action_display", "from_status", "to_status",
-                  "reason", "payload"]
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "action_display",
+            "from_status",
+            "to_status",
+            "reason",
+            "payload",
+        ]
         read_only_fields = fields
 
     def get_actor(self, obj) -> str | None:
         return obj.actor.full_name if obj.actor_id else None
+
+
+# ---------------------------------------------------------------------------------------
+# Workflow: the case with its clocks and allowed actions, and one input per action
+# ---------------------------------------------------------------------------------------
+
+
+class ClockSerializer(serializers.Serializer):
+    """One deadline clock of the case (DESIGN §4)."""
+
+    stage = serializers.CharField()
+    stage_display = serializers.CharField(source="get_stage_display")
+    policy = serializers.CharField(source="policy.code", default=None)
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    met_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.SerializerMethodField()
+
+    def get_state(self, obj) -> str:
+        if obj.met_at:
+            return "met"
+        if obj.cancelled_at:
+            return "cancelled"
+        if obj.breached_at:
+            return "breached"
+        return "running"
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "url"]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        return reverse("cases:attachment", args=[obj.answer.case_id, obj.pk])
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    # Plain strings: their choice names collide with the case's ``kind`` and ``status``
+    # enums in the OpenAPI schema.
+    kind = serializers.CharField(read_only=True, help_text="interim | final")
+    status = serializers.CharField(
+        read_only=True, help_text="submitted | returned | approved | published"
+    )
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Answer
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "text",
+            "promised_at",
+            "created_at",
+            "return_reason",
+            "published_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+
+class CaseWorkflowSerializer(CaseSerializer):
+    """A case after an action: its status, version, clocks, answers and what the caller
+    may do next."""
+
+    clocks = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    answers = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "version", "clocks", "allowed_actions", "answers"]
+        read_only_fields = fields
+
+    @extend_schema_field(ClockSerializer(many=True))
+    def get_clocks(self, obj) -> list:
+        return ClockSerializer(clocks.for_case(obj), many=True).data
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=list(API_ACTIONS.values())))
+    )
+    def get_allowed_actions(self, obj) -> list[str]:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return [API_ACTIONS[a] for a in case_allowed_actions(user, obj)]
+
+    @extend_schema_field(AnswerSerializer(many=True))
+    def get_answers(self, obj) -> list:
+        return AnswerSerializer(case_answers(case=obj), many=True).data
+
+
+class VersionInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Версия сообщения, которую видел пользователь; устаревшая — 409.",
+    )
+
+
+class ReasonInputSerializer(VersionInputSerializer):
+    reason = serializers.CharField(max_length=4000, trim_whitespace=True)
+
+
+class AssignInputSerializer(VersionInputSerializer):
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    district = serializers.PrimaryKeyRelatedField(
+        queryset=District.objects.all(), required=False, allow_null=True
+    )
+    address = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    fast_track = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class RejectInputSerializer(ReasonInputSerializer):
+    duplicate_of = serializers.IntegerField(
+        required=False, allow_null=True, help_text="id исходного сообщения (дубликат)"
+    )
+
+
+class InterimAnswerInputSerializer(VersionInputSerializer):
+    text = serializers.CharField(max_length=8000)
+    promised_at = serializers.DateTimeField()
+
+
+class SubmitAnswerInputSerializer(VersionInputSerializer):
+    text = serializers.CharField(max_length=8000)
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text="Фото (JPEG, PNG, WebP, HEIC) и PDF; только в multipart/form-data.",
+    )
+
+
+class FeedbackInputSerializer(VersionInputSerializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=8000, default="")
+    reopen = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Жалоба (true) или благодарность (false); по умолчанию — по оценке.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("rating") is None and not (attrs.get("comment") or "").strip():
+            raise serializers.ValidationError(
+                {"rating": ["Укажите оценку или комментарий заявителя."]}
+            )
+        return attrs
+
+
+class FastTrackInputSerializer(VersionInputSerializer):
+    value = serializers.BooleanField()

@@ -1,32 +1,177 @@
-"""Drives a demo case to a target status.
+"""Drives a demo case to a target status through the real workflow services.
 
-TEMPORARY: sets fields directly; to be replaced by calls to the workflow services."""
+Each step runs at a plausible moment after the case was received (a few minutes to
+moderate, an hour or so to accept, hours to answer…), with ``timezone.now`` set to that
+moment, so the events, the answers and the deadline clocks tell one consistent story:
+some cases are answered in time, old open ones are overdue, as in a real desk.
+"""
 
-from cases.choices import CaseStatus, EventAction
-from cases.services import event_record
+import contextlib
+from datetime import datetime, timedelta
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from cases import services
+from cases.choices import CaseStatus
+from mcu.choices import Role
 
 REACHABLE_STATUSES = [
-    CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.ON_REVIEW, CaseStatus.ON_APPROVAL,
-    CaseStatus.APPROVED, CaseStatus.PUBLISHED, CaseStatus.CLOSED, CaseStatus.REJECTED,
+    CaseStatus.ASSIGNED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.ON_REVIEW,
+    CaseStatus.ON_APPROVAL,
+    CaseStatus.APPROVED,
+    CaseStatus.PUBLISHED,
+    CaseStatus.CLOSED,
+    CaseStatus.REJECTED,
 ]
 WEIGHTED_STATUSES = (
-    [CaseStatus.CLOSED] * 8 + [CaseStatus.PUBLISHED] * 3 + [CaseStatus.IN_PROGRESS] * 3
-    + [CaseStatus.ASSIGNED] * 2 + [CaseStatus.ON_REVIEW] * 2 + [CaseStatus.REJECTED]
+    [CaseStatus.CLOSED] * 8
+    + [CaseStatus.PUBLISHED] * 3
+    + [CaseStatus.IN_PROGRESS] * 3
+    + [CaseStatus.ASSIGNED] * 2
+    + [CaseStatus.ON_REVIEW] * 2
+    + [CaseStatus.REJECTED]
     + [CaseStatus.NEW]
 )
 
+REJECT_REASONS = [
+    "Спам, реклама",
+    "Не относится к компетенции органов местного самоуправления",
+    "Дубликат ранее поступившего сообщения",
+]
+ANSWERS = [
+    "Здравствуйте! Работы выполнены, фотоотчёт прилагаем. Спасибо за обращение.",
+    "Добрый день! Специалисты выехали на место, неисправность устранена. Фото прилагается.",
+    "Здравствуйте! Заявка выполнена подрядной организацией, результат на фото.",
+]
+# The smallest valid PNG (1×1): the demo's «фото выполненных работ».
+DEMO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a2b5c0"
+    "5b0000000049454e44ae426082"
+)
+
+
+@contextlib.contextmanager
+def _at(moment: datetime):
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def executor_for(organisation):
+    """A demo executor of the organisation (created, without a password, if it has none)."""
+    User = get_user_model()
+    user = (
+        User.objects.filter(organisation=organisation, role=Role.EXECUTOR, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+    if user is None:
+        user = User(
+            username=f"demo-exec-{organisation.pk}",
+            role=Role.EXECUTOR,
+            municipality_id=organisation.municipality_id,
+            organisation=organisation,
+            last_name="Исполнитель",
+            first_name=str(organisation)[:150],
+        )
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+# Minutes between the steps of a demo case: (low, high) of a uniform draw.
+GAPS = {
+    "assign": (5, 90),
+    "reject": (5, 60),
+    "accept": (5, 120),
+    "submit": (60, 600),
+    "approve": (10, 120),
+    "curator": (10, 120),
+    "publish": (5, 60),
+    "feedback": (60, 2000),
+}
+
+
+def _path(case, status) -> list[str]:
+    """The steps that take a just-registered case to ``status``."""
+    if status == CaseStatus.REJECTED:
+        # Rejected after the assignment: it turned out to be a duplicate or not ours.
+        return ["assign", "reject"]
+    steps = ["assign", "accept", "submit", "approve", "curator", "publish", "feedback"]
+    upto = {
+        CaseStatus.ASSIGNED: 1,
+        CaseStatus.IN_PROGRESS: 2,
+        CaseStatus.ON_REVIEW: 3,
+        CaseStatus.ON_APPROVAL: 4,
+        CaseStatus.APPROVED: 5,
+        CaseStatus.PUBLISHED: 6,
+        CaseStatus.CLOSED: 7,
+    }[status]
+    path = steps[:upto]
+    if "curator" in path and not services.approval_required(case):
+        path.remove("curator")
+    return path
+
+
+def _times(start: datetime, path: list[str], rng, now: datetime) -> list[datetime]:
+    """Plausible moments for the steps, squeezed to fit before ``now`` if need be, so a
+    case always reaches its demo status (a fresh post is handled fast)."""
+    gaps = [rng.randint(*GAPS[step]) for step in path]
+    available = max((now - start).total_seconds() / 60 - 1, len(path) * 0.01)
+    scale = min(1.0, available / sum(gaps))
+    times, moment = [], start
+    for gap in gaps:
+        moment = moment + timedelta(minutes=gap * scale)
+        times.append(moment)
+    return times
+
 
 def advance(case, status, *, users, organisation, category, district, rng) -> None:
+    """Take ``case`` (just registered) to ``status`` through the services."""
     if status == CaseStatus.NEW:
         return
-    if status == CaseStatus.REJECTED:
-        case.status = status
-        case.save(update_fields=["status"])
-        event_record(case=case, action=EventAction.REJECT, actor=users["administrator"],
-                     from_status=CaseStatus.NEW, to_status=status, reason="Спам")
-        return
-    case.organisation, case.category, case.district = organisation, category, district
-    case.status = status
-    case.save(update_fields=["organisation", "category", "district", "status"])
-    event_record(case=case, action=EventAction.ASSIGN, actor=users["administrator"],
-                 from_status=CaseStatus.NEW, to_status=status)
+    admin, curator = users["administrator"], users["curator"]
+    executor = executor_for(organisation)
+    now = timezone.now()
+    path = _path(case, status)
+    for step, moment in zip(path, _times(case.received_at, path, rng, now), strict=True):
+        with _at(moment):
+            if step == "assign":
+                services.case_assign(
+                    case.pk,
+                    actor=admin,
+                    organisation=organisation,
+                    category=category,
+                    district=district,
+                )
+            elif step == "reject":
+                services.case_reject(case.pk, actor=admin, reason=rng.choice(REJECT_REASONS))
+            elif step == "accept":
+                services.case_accept(case.pk, actor=executor)
+            elif step == "submit":
+                photo = SimpleUploadedFile("foto.png", DEMO_PNG, content_type="image/png")
+                services.case_submit_answer(
+                    case.pk, actor=executor, text=rng.choice(ANSWERS), attachments=[photo]
+                )
+            elif step == "approve":
+                services.case_approve(case.pk, actor=admin)
+            elif step == "curator":
+                services.case_approve(case.pk, actor=curator)
+            elif step == "publish":
+                services.case_publish(case.pk, actor=admin)
+                published = moment
+            elif step == "feedback":
+                # Closed by two days of the resident's silence, or by a good rating.
+                silence = published + timedelta(days=2, minutes=rng.randint(1, 30))
+                if rng.random() < 0.5 and silence < now:
+                    with _at(silence):
+                        services.case_auto_close(case.pk)
+                else:
+                    services.case_record_feedback(
+                        case.pk, actor=admin, rating=rng.choice([4, 5, 5])
+                    )

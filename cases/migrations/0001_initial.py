@@ -6,63 +6,262 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('incident', 'Инцидент (соцсети)'), ('pos', 'Сообщение ПОС'), ('appeal', 'Обращение (59-ФЗ)'), ('hotline', 'Телефон доверия')], max_length=16, verbose_name='вид')),
-                ('channel', models.CharField(choices=[('vk', 'ВКонтакте'), ('ok', 'Одноклассники'), ('telegram', 'Telegram'), ('social_other', 'Иная соцсеть'), ('official_comment', 'Комментарий на официальной странице'), ('direct_message', 'Личное сообщение'), ('pos', 'ПОС (Госуслуги)'), ('letter', 'Письмо'), ('email', 'Электронная почта'), ('visit', 'Личный приём'), ('e_reception', 'Интернет-приёмная'), ('phone', 'Телефон')], max_length=20, verbose_name='канал')),
-                ('source', models.CharField(default='manual', help_text='Система, из которой пришло сообщение (для идемпотентной загрузки).', max_length=64, verbose_name='источник')),
-                ('external_id', models.CharField(blank=True, max_length=128, verbose_name='внешний идентификатор')),
-                ('registration_number', models.CharField(blank=True, max_length=64, verbose_name='регистрационный номер')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='поступило')),
-                ('text', models.TextField(verbose_name='текст')),
-                ('source_url', models.URLField(blank=True, max_length=500, verbose_name='ссылка на оригинал')),
-                ('author_name', models.CharField(blank=True, max_length=300, verbose_name='автор')),
-                ('author_url', models.URLField(blank=True, max_length=500, verbose_name='профиль автора')),
-                ('author_contacts', models.CharField(blank=True, max_length=300, verbose_name='контакты автора')),
-                ('address', models.CharField(blank=True, max_length=500, verbose_name='адрес')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)], verbose_name='широта')),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)], verbose_name='долгота')),
-                ('status', models.CharField(choices=[('new', 'Новое'), ('assigned', 'Назначено'), ('in_progress', 'В работе'), ('on_review', 'На проверке'), ('on_approval', 'На согласовании'), ('approved', 'Готово к публикации'), ('published', 'Опубликовано'), ('closed', 'Закрыто'), ('rejected', 'Отклонено')], default='new', max_length=16, verbose_name='статус')),
-                ('fast_track', models.BooleanField(default=False, verbose_name='повышенная важность')),
-                ('satisfaction', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='оценка заявителя')),
-                ('repeat_count', models.PositiveIntegerField(default=0, verbose_name='повторных открытий')),
-                ('search_text', models.TextField(blank=True, editable=False)),
-                ('version', models.PositiveIntegerField(default=0, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='создано')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='изменено')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='опубликовано')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='закрыто')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Инцидент (соцсети)"),
+                            ("pos", "Сообщение ПОС"),
+                            ("appeal", "Обращение (59-ФЗ)"),
+                            ("hotline", "Телефон доверия"),
+                        ],
+                        max_length=16,
+                        verbose_name="вид",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("vk", "ВКонтакте"),
+                            ("ok", "Одноклассники"),
+                            ("telegram", "Telegram"),
+                            ("social_other", "Иная соцсеть"),
+                            ("official_comment", "Комментарий на официальной странице"),
+                            ("direct_message", "Личное сообщение"),
+                            ("pos", "ПОС (Госуслуги)"),
+                            ("letter", "Письмо"),
+                            ("email", "Электронная почта"),
+                            ("visit", "Личный приём"),
+                            ("e_reception", "Интернет-приёмная"),
+                            ("phone", "Телефон"),
+                        ],
+                        max_length=20,
+                        verbose_name="канал",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        default="manual",
+                        help_text="Система, из которой пришло сообщение (для идемпотентной загрузки).",
+                        max_length=64,
+                        verbose_name="источник",
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True, max_length=128, verbose_name="внешний идентификатор"
+                    ),
+                ),
+                (
+                    "registration_number",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="регистрационный номер"
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="поступило"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="текст")),
+                (
+                    "source_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="ссылка на оригинал"),
+                ),
+                ("author_name", models.CharField(blank=True, max_length=300, verbose_name="автор")),
+                (
+                    "author_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="профиль автора"),
+                ),
+                (
+                    "author_contacts",
+                    models.CharField(blank=True, max_length=300, verbose_name="контакты автора"),
+                ),
+                ("address", models.CharField(blank=True, max_length=500, verbose_name="адрес")),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ],
+                        verbose_name="широта",
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ],
+                        verbose_name="долгота",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "Новое"),
+                            ("assigned", "Назначено"),
+                            ("in_progress", "В работе"),
+                            ("on_review", "На проверке"),
+                            ("on_approval", "На согласовании"),
+                            ("approved", "Готово к публикации"),
+                            ("published", "Опубликовано"),
+                            ("closed", "Закрыто"),
+                            ("rejected", "Отклонено"),
+                        ],
+                        default="new",
+                        max_length=16,
+                        verbose_name="статус",
+                    ),
+                ),
+                (
+                    "fast_track",
+                    models.BooleanField(default=False, verbose_name="повышенная важность"),
+                ),
+                (
+                    "satisfaction",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="оценка заявителя",
+                    ),
+                ),
+                (
+                    "repeat_count",
+                    models.PositiveIntegerField(default=0, verbose_name="повторных открытий"),
+                ),
+                ("search_text", models.TextField(blank=True, editable=False)),
+                ("version", models.PositiveIntegerField(default=0, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="создано")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="изменено")),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="опубликовано"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="закрыто")),
             ],
             options={
-                'verbose_name': 'сообщение',
-                'verbose_name_plural': 'сообщения',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "сообщение",
+                "verbose_name_plural": "сообщения",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='время')),
-                ('action', models.CharField(choices=[('register', 'Регистрация'), ('assign', 'Назначение исполнителя'), ('reject', 'Отклонение'), ('accept', 'Принято в работу'), ('request_reassignment', 'Запрос переназначения'), ('interim_answer', 'Промежуточный ответ'), ('submit_answer', 'Ответ направлен на проверку'), ('approve', 'Ответ одобрен'), ('return', 'Возврат на доработку'), ('publish', 'Ответ опубликован'), ('feedback', 'Реакция заявителя'), ('reopen', 'Повторное открытие'), ('close', 'Закрытие'), ('set_fast_track', 'Повышенная важность'), ('edit', 'Изменение карточки'), ('comment', 'Комментарий')], max_length=32, verbose_name='действие')),
-                ('from_status', models.CharField(blank=True, choices=[('new', 'Новое'), ('assigned', 'Назначено'), ('in_progress', 'В работе'), ('on_review', 'На проверке'), ('on_approval', 'На согласовании'), ('approved', 'Готово к публикации'), ('published', 'Опубликовано'), ('closed', 'Закрыто'), ('rejected', 'Отклонено')], max_length=16, verbose_name='из статуса')),
-                ('to_status', models.CharField(blank=True, choices=[('new', 'Новое'), ('assigned', 'Назначено'), ('in_progress', 'В работе'), ('on_review', 'На проверке'), ('on_approval', 'На согласовании'), ('approved', 'Готово к публикации'), ('published', 'Опубликовано'), ('closed', 'Закрыто'), ('rejected', 'Отклонено')], max_length=16, verbose_name='в статус')),
-                ('reason', models.TextField(blank=True, verbose_name='причина')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='данные')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="время"),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("register", "Регистрация"),
+                            ("assign", "Назначение исполнителя"),
+                            ("reject", "Отклонение"),
+                            ("accept", "Принято в работу"),
+                            ("request_reassignment", "Запрос переназначения"),
+                            ("interim_answer", "Промежуточный ответ"),
+                            ("submit_answer", "Ответ направлен на проверку"),
+                            ("approve", "Ответ одобрен"),
+                            ("return", "Возврат на доработку"),
+                            ("publish", "Ответ опубликован"),
+                            ("feedback", "Реакция заявителя"),
+                            ("reopen", "Повторное открытие"),
+                            ("close", "Закрытие"),
+                            ("set_fast_track", "Повышенная важность"),
+                            ("edit", "Изменение карточки"),
+                            ("comment", "Комментарий"),
+                        ],
+                        max_length=32,
+                        verbose_name="действие",
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("new", "Новое"),
+                            ("assigned", "Назначено"),
+                            ("in_progress", "В работе"),
+                            ("on_review", "На проверке"),
+                            ("on_approval", "На согласовании"),
+                            ("approved", "Готово к публикации"),
+                            ("published", "Опубликовано"),
+                            ("closed", "Закрыто"),
+                            ("rejected", "Отклонено"),
+                        ],
+                        max_length=16,
+                        verbose_name="из статуса",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("new", "Новое"),
+                            ("assigned", "Назначено"),
+                            ("in_progress", "В работе"),
+                            ("on_review", "На проверке"),
+                            ("on_approval", "На согласовании"),
+                            ("approved", "Готово к публикации"),
+                            ("published", "Опубликовано"),
+                            ("closed", "Закрыто"),
+                            ("rejected", "Отклонено"),
+                        ],
+                        max_length=16,
+                        verbose_name="в статус",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="причина")),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="данные")),
             ],
             options={
-                'verbose_name': 'событие',
-                'verbose_name_plural': 'журнал событий',
-                'ordering': ['at', 'id'],
+                "verbose_name": "событие",
+                "verbose_name_plural": "журнал событий",
+                "ordering": ["at", "id"],
             },
         ),
     ]

@@ -6,79 +6,145 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('mcu', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("mcu", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='assignee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_cases', to=settings.AUTH_USER_MODEL, verbose_name='ответственный исполнитель'),
+            model_name="case",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_cases",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="ответственный исполнитель",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='mcu.category', verbose_name='категория'),
+            model_name="case",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="mcu.category",
+                verbose_name="категория",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='district',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='mcu.district', verbose_name='район'),
+            model_name="case",
+            name="district",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="mcu.district",
+                verbose_name="район",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='duplicates', to='cases.case', verbose_name='дубликат сообщения'),
+            model_name="case",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="duplicates",
+                to="cases.case",
+                verbose_name="дубликат сообщения",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='mcu.municipality', verbose_name='муниципальное образование'),
+            model_name="case",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="mcu.municipality",
+                verbose_name="муниципальное образование",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='mcu.organisation', verbose_name='организация-исполнитель'),
+            model_name="case",
+            name="organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="mcu.organisation",
+                verbose_name="организация-исполнитель",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='repeats',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='repeated_by', to='cases.case', verbose_name='повтор сообщения'),
+            model_name="case",
+            name="repeats",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="repeated_by",
+                to="cases.case",
+                verbose_name="повтор сообщения",
+            ),
         ),
         migrations.AddField(
-            model_name='caseevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='case_events', to=settings.AUTH_USER_MODEL, verbose_name='кто'),
+            model_name="caseevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="case_events",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="кто",
+            ),
         ),
         migrations.AddField(
-            model_name='caseevent',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='cases.case', verbose_name='сообщение'),
+            model_name="caseevent",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="cases.case",
+                verbose_name="сообщение",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['municipality', 'status', 'kind'], name='case_queue'),
+            model_name="case",
+            index=models.Index(fields=["municipality", "status", "kind"], name="case_queue"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['organisation', 'status'], name='case_org_status'),
+            model_name="case",
+            index=models.Index(fields=["organisation", "status"], name="case_org_status"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source', 'external_id'), name='case_unique_external_id'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("source", "external_id"),
+                name="case_unique_external_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(condition=models.Q(('registration_number', ''), _negated=True), fields=('municipality', 'registration_number'), name='case_unique_registration_number'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("registration_number", ""), _negated=True),
+                fields=("municipality", "registration_number"),
+                name="case_unique_registration_number",
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['case', 'at'], name='caseevent_timeline'),
+            model_name="caseevent",
+            index=models.Index(fields=["case", "at"], name="caseevent_timeline"),
         ),
     ]

@@ -1,9 +1,48 @@
 // Small helpers only; the pages work without JavaScript.
-document.addEventListener("htmx:responseError", function (evt) {
-  var box = document.querySelector(".messages") || document.createElement("ul");
-  box.className = "messages";
-  box.innerHTML = '<li class="msg msg-error" role="alert">' +
-    (evt.detail.xhr.status === 409 ? "Сообщение уже изменил другой пользователь. Обновите страницу."
-                                    : "Ошибка " + evt.detail.xhr.status) + "</li>";
-  document.getElementById("main").prepend(box);
-});
+(function () {
+  function showMessage(text, kind) {
+    var box = document.querySelector("#main > .messages");
+    if (!box) {
+      box = document.createElement("ul");
+      box.className = "messages";
+      document.getElementById("main").prepend(box);
+    }
+    box.innerHTML = '<li class="msg msg-' + kind + '" role="alert">' + text + "</li>";
+  }
+
+  if (window.htmx) {
+    // A form with field errors (400) is re-rendered in place, with the errors and the typed
+    // text. A conflict (409) is not swapped: the page keeps what the user typed, and the
+    // message says what happened.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "400", swap: true, error: false },
+      { code: "[45]..", swap: false, error: true },
+    ];
+  }
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr.status;
+    var text = status === 409
+      ? "Сообщение уже изменил другой пользователь — действие не выполнено. " +
+        "Ваш текст остался в форме; обновите страницу, чтобы увидеть новое состояние."
+      : status === 403 ? "Это действие недоступно для вашей роли."
+      : status === 404 ? "Сообщение не найдено или недоступно."
+      : "Ошибка " + status + ". Попробуйте ещё раз.";
+    showMessage(text, "error");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showMessage("Нет связи с сервером. Данные формы сохранены — попробуйте ещё раз.", "error");
+  });
+
+  // Bulk assignment: "select all" on the list.
+  document.addEventListener("change", function (evt) {
+    if (evt.target && evt.target.id === "bulk-all") {
+      document.querySelectorAll('input[name="ids"][form="bulk-assign"]').forEach(function (box) {
+        box.checked = evt.target.checked;
+      });
+    }
+  });
+})();

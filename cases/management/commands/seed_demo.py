@@ -12,8 +12,8 @@ from rest_framework.authtoken.models import Token
 
 from cases.choices import CHANNELS_BY_KIND, CaseKind
 from cases.demo import workflow as demo_workflow
-from cases.demo.texts import NAMES, STREETS, TOPICS
-from cases.models import Case
+from cases.demo.texts import ANSWER_TEMPLATES, NAMES, STREETS, TOPICS
+from cases.models import AnswerTemplate, ApprovalRequirement, Case
 from cases.services import case_register
 from mcu.choices import Role
 from mcu.models import Category, District, Municipality, Organisation, User
@@ -39,6 +39,7 @@ class Command(BaseCommand):
             self.seed_categories()
             orgs = self.seed_organisations(municipalities)
             users = self.seed_users(municipalities, orgs)
+            self.seed_workflow_settings(municipalities)
         created = self.seed_cases(municipalities, orgs, users)
         if not quiet:
             self.print_logins(users, created)
@@ -49,8 +50,12 @@ class Command(BaseCommand):
         for slug, name, region, tz, prefix, districts in MUNICIPALITIES:
             mun, _ = Municipality.objects.get_or_create(
                 slug=slug,
-                defaults={"name": name, "region": region, "timezone": tz,
-                          "registration_prefix": prefix},
+                defaults={
+                    "name": name,
+                    "region": region,
+                    "timezone": tz,
+                    "registration_prefix": prefix,
+                },
             )
             for district in districts:
                 District.objects.get_or_create(municipality=mun, name=district)
@@ -80,10 +85,13 @@ class Command(BaseCommand):
                 municipality=mzh, name=name, defaults={"kind": kind}
             )
             orgs.append(org)
-        for org_name in ("Комитет дорожного хозяйства, благоустройства и транспорта",
-                         "МУПП «Саратовводоканал»"):
+        for org_name in (
+            "Комитет дорожного хозяйства, благоустройства и транспорта",
+            "МУПП «Саратовводоканал»",
+        ):
             Organisation.objects.get_or_create(
-                municipality=municipalities["saratov"], name=org_name,
+                municipality=municipalities["saratov"],
+                name=org_name,
                 defaults={"kind": "department"},
             )
         return orgs
@@ -92,19 +100,33 @@ class Command(BaseCommand):
         mzh = municipalities["mezhdurechensk"]
         specs = {
             "curator": dict(role=Role.CURATOR, last_name="Кураторова", first_name="Вера"),
-            "head": dict(role=Role.HEAD, last_name="Начальников", first_name="Олег",
-                         is_staff=True),
-            "administrator": dict(role=Role.ADMINISTRATOR, last_name="Модераторова",
-                                  first_name="Алина"),
-            "executor": dict(role=Role.EXECUTOR, last_name="Исполнителев", first_name="Пётр",
-                             organisation=orgs[EXECUTOR_ORG]),
-            "executor2": dict(role=Role.EXECUTOR, last_name="Водопроводова",
-                              first_name="Светлана", organisation=orgs[EXECUTOR2_ORG],
-                              is_organisation_head=True),
-            "observer": dict(role=Role.OBSERVER, last_name="Наблюдателев", first_name="Игорь",
-                             region=mzh.region, municipality=None),
-            "integration": dict(role=Role.INTEGRATION, last_name="Инцидент Менеджмент",
-                                first_name="Интеграция"),
+            "head": dict(role=Role.HEAD, last_name="Начальников", first_name="Олег", is_staff=True),
+            "administrator": dict(
+                role=Role.ADMINISTRATOR, last_name="Модераторова", first_name="Алина"
+            ),
+            "executor": dict(
+                role=Role.EXECUTOR,
+                last_name="Исполнителев",
+                first_name="Пётр",
+                organisation=orgs[EXECUTOR_ORG],
+            ),
+            "executor2": dict(
+                role=Role.EXECUTOR,
+                last_name="Водопроводова",
+                first_name="Светлана",
+                organisation=orgs[EXECUTOR2_ORG],
+                is_organisation_head=True,
+            ),
+            "observer": dict(
+                role=Role.OBSERVER,
+                last_name="Наблюдателев",
+                first_name="Игорь",
+                region=mzh.region,
+                municipality=None,
+            ),
+            "integration": dict(
+                role=Role.INTEGRATION, last_name="Инцидент Менеджмент", first_name="Интеграция"
+            ),
         }
         users = {}
         for username, spec in specs.items():
@@ -120,6 +142,24 @@ class Command(BaseCommand):
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@example.org", settings.DEMO_PASSWORD)
         return users
+
+    # Workflow settings ------------------------------------------------------------------
+    def seed_workflow_settings(self, municipalities) -> None:
+        # Междуреченск 3.6: answers to incidents go to the curators «на согласование».
+        ApprovalRequirement.objects.get_or_create(
+            municipality=municipalities["mezhdurechensk"],
+            kind=CaseKind.INCIDENT,
+            defaults={"required": True},
+        )
+        for code, title, text in ANSWER_TEMPLATES:
+            category = Category.objects.filter(code=code).first()
+            if category is not None:
+                AnswerTemplate.objects.get_or_create(
+                    category=category,
+                    municipality=None,
+                    title=title,
+                    defaults={"text": text},
+                )
 
     # Cases ------------------------------------------------------------------------------
     def seed_cases(self, municipalities, orgs, users) -> int:
@@ -145,6 +185,9 @@ class Command(BaseCommand):
             )
             org = orgs[org_index if org_index is not None else topic_org]
             kind = rng.choices(list(CaseKind.values), weights=[70, 15, 10, 5])[0]
+            if status == "on_approval":
+                # Only incidents need the curator's approval in the demo (Междуреченск 3.6).
+                kind = CaseKind.INCIDENT
             channel = rng.choice(CHANNELS_BY_KIND[kind])
             street = rng.choice(STREETS)
             addr = f"{street}, {rng.randint(1, 60)}"
@@ -155,19 +198,34 @@ class Command(BaseCommand):
             category = Category.objects.filter(code__startswith=code).order_by("-level").first()
             with transaction.atomic():
                 case = case_register(
-                    municipality=mzh, kind=kind, channel=channel, text=text,
-                    received_at=received, source=DEMO_SOURCE, external_id=f"demo-{n:04d}",
-                    author_name=rng.choice(NAMES), address=addr,
+                    municipality=mzh,
+                    kind=kind,
+                    channel=channel,
+                    text=text,
+                    received_at=received,
+                    source=DEMO_SOURCE,
+                    external_id=f"demo-{n:04d}",
+                    author_name=rng.choice(NAMES),
+                    address=addr,
                     author_url=f"https://vk.com/id{rng.randint(10**6, 10**8)}"
-                    if channel == "vk" else "",
+                    if channel == "vk"
+                    else "",
                     author_contacts=f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-"
-                    f"{rng.randint(10, 99)}-{rng.randint(10, 99)}" if kind != "incident" else "",
+                    f"{rng.randint(10, 99)}-{rng.randint(10, 99)}"
+                    if kind != "incident"
+                    else "",
                     source_url=f"https://vk.com/wall-{rng.randint(1000, 9999)}_{n}"
-                    if channel == "vk" else "",
+                    if channel == "vk"
+                    else "",
                 )
                 demo_workflow.advance(
-                    case, status, users=users, organisation=org, category=category,
-                    district=rng.choice(districts), rng=rng,
+                    case,
+                    status,
+                    users=users,
+                    organisation=org,
+                    category=category,
+                    district=rng.choice(districts),
+                    rng=rng,
                 )
             created += 1
         created += self.seed_other_municipality(municipalities["saratov"], rng, now)
@@ -176,12 +234,15 @@ class Command(BaseCommand):
     def seed_other_municipality(self, mun, rng, now) -> int:
         """A few cases elsewhere, so that scoping is visible in the demo."""
         for n in range(OTHER_MUNICIPALITY_CASES):
-            code, _org, texts = rng.choice(TOPICS)
+            _code, _org, texts = rng.choice(TOPICS)
             case_register(
-                municipality=mun, kind=CaseKind.INCIDENT, channel="vk",
+                municipality=mun,
+                kind=CaseKind.INCIDENT,
+                channel="vk",
                 text=rng.choice(texts).format(addr="ул. Московская, 1", num=5),
                 received_at=now - timedelta(hours=rng.randint(1, 300)),
-                source=DEMO_SOURCE, external_id=f"demo-srt-{n:03d}",
+                source=DEMO_SOURCE,
+                external_id=f"demo-srt-{n:03d}",
             )
         return OTHER_MUNICIPALITY_CASES
 
@@ -191,7 +252,8 @@ class Command(BaseCommand):
         w(self.style.SUCCESS(f"Демо-данные готовы (новых сообщений: {created})."))
         w(f"Пароль всех демо-пользователей: {settings.DEMO_PASSWORD}")
         rows = [
-            ("curator", "куратор"), ("head", "руководитель МЦУ (и админка)"),
+            ("curator", "куратор"),
+            ("head", "руководитель МЦУ (и админка)"),
             ("administrator", "администратор МЦУ"),
             ("executor", f"исполнитель — {users['executor'].organisation.name}"),
             ("executor2", f"исполнитель — {users['executor2'].organisation.name}"),

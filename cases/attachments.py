@@ -1,0 +1,75 @@
+"""What an answer may carry: photos and PDFs, recognised by their first bytes.
+
+The file name and the browser's ``Content-Type`` are the sender's claims; the magic number
+at the start of the file is the file. A ``.jpg`` that is really an executable is refused.
+"""
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+
+from mcu.exceptions import InvalidInput
+
+ALLOWED_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf")
+MAX_FILES = 10
+#: ISO-BMFF brands of HEIF images as phone cameras write them
+_HEIC_BRANDS = {
+    b"heic",
+    b"heix",
+    b"hevc",
+    b"hevx",
+    b"heim",
+    b"heis",
+    b"hevm",
+    b"hevs",
+    b"mif1",
+    b"msf1",
+}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type a file's first bytes reveal, or None when it is none of the allowed ones."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS:
+        return "image/heic"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def max_bytes() -> int:
+    return getattr(settings, "ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+
+
+def attachment_check(upload: UploadedFile) -> str:
+    """The sniffed content type of an upload; ``InvalidInput`` on the ``attachments`` field
+    naming the file when it is too big, empty or of a type that is not allowed."""
+    name = upload.name or "файл"
+    limit = max_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise InvalidInput(
+            f"Файл «{name}» больше допустимого ({filesizeformat(limit)}).", field="attachments"
+        )
+    upload.seek(0)
+    head = upload.read(32)
+    upload.seek(0)
+    if not head:
+        raise InvalidInput(f"Файл «{name}» пуст.", field="attachments")
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise InvalidInput(
+            f"Файл «{name}»: допустимы только фото (JPEG, PNG, WebP, HEIC) и PDF.",
+            field="attachments",
+        )
+    return content_type
+
+
+def attachments_check(uploads: list[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    if len(uploads) > MAX_FILES:
+        raise InvalidInput(f"Не больше {MAX_FILES} файлов к одному ответу.", field="attachments")
+    return [(upload, attachment_check(upload)) for upload in uploads]

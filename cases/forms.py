@@ -1,0 +1,321 @@
+"""Forms of the case card: one per action, in Russian, with field errors.
+
+Every form carries the ``version`` of the case the user saw; the service refuses a stale
+one with a 409, so two people on the same card cannot overwrite each other silently.
+Each form turns its cleaned data into the keyword arguments of its service.
+"""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mcu.models import Category, District, Organisation
+
+from .attachments import MAX_FILES
+from .models import Case
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, case: Case, **kwargs):
+        self.case = case
+        kwargs.setdefault("initial", {}).setdefault("version", case.version)
+        kwargs.setdefault("auto_id", f"id_%s_{self.action}")
+        super().__init__(*args, **kwargs)
+
+    action = ""
+
+    def service_kwargs(self) -> dict:
+        return {"version": self.cleaned_data.get("version")}
+
+
+class ReasonForm(VersionForm):
+    reason = forms.CharField(
+        label=_("Причина"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+    def service_kwargs(self) -> dict:
+        return {**super().service_kwargs(), "reason": self.cleaned_data["reason"]}
+
+
+class AssignForm(VersionForm):
+    action = "assign"
+    organization = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), label=_("Организация-исполнитель")
+    )
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), label=_("Категория"))
+    district = forms.ModelChoiceField(
+        queryset=District.objects.none(), label=_("Район"), required=False
+    )
+    address = forms.CharField(label=_("Адрес"), required=False, max_length=500)
+    fast_track = forms.BooleanField(label=_("Предложить повышенную важность"), required=False)
+
+    def __init__(self, *args, case: Case, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("organization", case.organisation_id)
+        initial.setdefault("category", case.category_id)
+        initial.setdefault("district", case.district_id)
+        initial.setdefault("address", case.address)
+        initial.setdefault("fast_track", case.fast_track)
+        super().__init__(*args, case=case, **kwargs)
+        mun = case.municipality_id
+        self.fields["organization"].queryset = Organisation.objects.filter(
+            municipality_id=mun, is_active=True
+        )
+        self.fields["category"].queryset = (
+            Category.objects.filter(is_active=True)
+            .select_related("parent")
+            .order_by("level", "sort_order", "name")
+        )
+        self.fields["category"].label_from_instance = lambda c: ("— " * (c.level - 1)) + c.name
+        self.fields["district"].queryset = District.objects.filter(municipality_id=mun)
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            **super().service_kwargs(),
+            "organisation": d["organization"],
+            "category": d["category"],
+            "district": d["district"],
+            "address": d["address"],
+            "fast_track": d["fast_track"],
+        }
+
+
+REJECT_REASONS = [
+    ("spam", _("Спам, реклама или бессмысленный текст")),
+    ("not_competence", _("Не относится к компетенции")),
+    ("duplicate", _("Дубликат сообщения")),
+    ("other", _("Иное")),
+]
+
+
+class RejectForm(VersionForm):
+    action = "reject"
+    reason_kind = forms.ChoiceField(label=_("Основание"), choices=REJECT_REASONS)
+    duplicate_of = forms.CharField(
+        label=_("Номер исходного сообщения"), required=False, max_length=64
+    )
+    reason = forms.CharField(
+        label=_("Пояснение"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self):
+        d = super().clean()
+        kind, details = d.get("reason_kind"), (d.get("reason") or "").strip()
+        self.duplicate_case = None
+        if kind == "duplicate":
+            number = (d.get("duplicate_of") or "").strip().lstrip("#№ ")
+            original = (
+                Case.objects.filter(municipality_id=self.case.municipality_id)
+                .filter(registration_number=number)
+                .first()
+            )
+            if original is None and number.isdigit():
+                original = Case.objects.filter(
+                    municipality_id=self.case.municipality_id, pk=int(number)
+                ).first()
+            if original is None or original.pk == self.case.pk:
+                self.add_error("duplicate_of", _("Укажите номер исходного сообщения."))
+            self.duplicate_case = original
+        if kind == "other" and not details:
+            self.add_error("reason", _("Укажите причину."))
+        return d
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        label = dict(REJECT_REASONS)[d["reason_kind"]]
+        text = str(label)
+        if self.duplicate_case is not None:
+            text = f"Дубликат сообщения № {self.duplicate_case.registration_number}"
+        details = (d.get("reason") or "").strip()
+        if details:
+            text = details if d["reason_kind"] == "other" else f"{text}: {details}"
+        return {**super().service_kwargs(), "reason": text, "duplicate_of": self.duplicate_case}
+
+
+class AcceptForm(VersionForm):
+    action = "accept"
+
+
+class RequestReassignmentForm(ReasonForm):
+    action = "request_reassignment"
+
+
+class InterimAnswerForm(VersionForm):
+    action = "interim_answer"
+    text = forms.CharField(
+        label=_("Текст промежуточного ответа"),
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    promised_at = forms.DateTimeField(
+        label=_("Обещанный срок"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean_promised_at(self):
+        value = self.cleaned_data["promised_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError(_("Обещанный срок должен быть в будущем."))
+        return value
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {**super().service_kwargs(), "text": d["text"], "promised_at": d["promised_at"]}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={
+                    # A photo straight from the phone's camera (DESIGN §8).
+                    "accept": "image/*,application/pdf",
+                    "capture": "environment",
+                    "multiple": True,
+                }
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class SubmitAnswerForm(VersionForm):
+    action = "submit_answer"
+    text = forms.CharField(
+        label=_("Текст ответа"), max_length=8000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    attachments = MultipleFileField(
+        label=_("Фото и документы"),
+        required=False,
+        help_text=_("JPEG, PNG, WebP, HEIC или PDF, до %(n)s файлов") % {"n": MAX_FILES},
+    )
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            **super().service_kwargs(),
+            "text": d["text"],
+            "attachments": d.get("attachments") or [],
+        }
+
+
+class ApproveForm(VersionForm):
+    action = "approve"
+
+
+class ReturnForm(ReasonForm):
+    action = "return"
+
+
+class PublishForm(VersionForm):
+    action = "publish"
+
+
+class FeedbackForm(VersionForm):
+    action = "feedback"
+    REOPEN_CHOICES = [
+        ("", _("по оценке: низкая или комментарий без оценки — вернуть в работу")),
+        ("yes", _("вернуть в работу (жалоба)")),
+        ("no", _("закрыть (благодарность, вопрос решён)")),
+    ]
+    rating = forms.TypedChoiceField(
+        label=_("Оценка заявителя"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—")] + [(n, str(n)) for n in range(1, 6)],
+    )
+    comment = forms.CharField(
+        label=_("Комментарий заявителя"),
+        required=False,
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reopen = forms.ChoiceField(label=_("Итог"), choices=REOPEN_CHOICES, required=False)
+
+    def clean(self):
+        d = super().clean()
+        if d.get("rating") is None and not (d.get("comment") or "").strip():
+            self.add_error("rating", _("Укажите оценку или комментарий заявителя."))
+        return d
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        reopen = {"yes": True, "no": False}.get(d.get("reopen") or "")
+        return {
+            **super().service_kwargs(),
+            "rating": d.get("rating"),
+            "comment": d.get("comment") or "",
+            "reopen": reopen,
+        }
+
+
+class FastTrackForm(VersionForm):
+    action = "set_fast_track"
+    value = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, case: Case, **kwargs):
+        kwargs.setdefault("initial", {})["value"] = not case.fast_track
+        super().__init__(*args, case=case, **kwargs)
+
+    def service_kwargs(self) -> dict:
+        return {**super().service_kwargs(), "value": self.cleaned_data["value"]}
+
+
+ACTION_FORMS: dict[str, type[VersionForm]] = {
+    form.action: form
+    for form in (
+        AssignForm,
+        RejectForm,
+        AcceptForm,
+        RequestReassignmentForm,
+        InterimAnswerForm,
+        SubmitAnswerForm,
+        ApproveForm,
+        ReturnForm,
+        PublishForm,
+        FeedbackForm,
+        FastTrackForm,
+    )
+}
+
+
+class BulkAssignForm(forms.Form):
+    """Assign many cases of the moderation queue to one organisation at once."""
+
+    organization = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), label=_("Организация-исполнитель")
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(),
+        required=False,
+        label=_("Категория (если не указана в сообщении)"),
+    )
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label=_("Сообщения"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        orgs = Organisation.objects.filter(is_active=True).select_related("municipality")
+        if not user.is_superuser:
+            orgs = orgs.filter(municipality_id=user.municipality_id)
+        self.fields["organization"].queryset = orgs
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.fields["ids"].choices = (
+            [(v, v) for v in self.data.getlist("ids")] if hasattr(self.data, "getlist") else []
+        )

@@ -1,0 +1,91 @@
+"""Work queues of the case list (DESIGN §8: «counts on every queue»).
+
+A queue is a named condition on visible cases; which queues a role sees is the role's
+day: the administrator moderates and reviews, the curator approves, the executor answers.
+"""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mcu.choices import Role
+
+from .choices import CaseStatus
+
+QUEUE_LABELS = {
+    "moderation": _("На модерации"),
+    "mine": _("Мои"),
+    "overdue": _("Просроченные"),
+    "review": _("На проверке"),
+    "approval": _("На согласовании"),
+    "fast_track": _("Повышенная важность"),
+}
+
+QUEUES_BY_ROLE = {
+    Role.ADMINISTRATOR: ["moderation", "review", "approval", "overdue", "fast_track"],
+    Role.HEAD: ["moderation", "review", "approval", "overdue", "fast_track"],
+    Role.CURATOR: ["approval", "fast_track", "overdue", "moderation"],
+    Role.EXECUTOR: ["mine", "overdue", "fast_track"],
+    Role.OBSERVER: ["overdue", "fast_track"],
+}
+
+OPEN = CaseStatus.open_values()
+#: clocks whose breach makes a case overdue; the reassignment window and the resident's
+#: reaction wait are not obligations of the desk
+OVERDUE_STAGES = ["first_reply", "answer", "promise", "register", "forward"]
+
+
+def queues_for(user) -> list[str]:
+    if user.is_superuser:
+        return QUEUES_BY_ROLE[Role.HEAD]
+    return QUEUES_BY_ROLE.get(user.role, [])
+
+
+def _overdue_q() -> Q:
+    # A running clock that is already breached. The Deadline model belongs to deadlines/;
+    # imported here lazily so that the filterset module stays import-light.
+    from deadlines.models import Deadline
+
+    # Due and not met: the sweep marks breaches every minute, the queue does not wait.
+    breached = Deadline.objects.filter(
+        Q(breached_at__isnull=False) | Q(due_at__lte=timezone.now()),
+        case_id=OuterRef("pk"),
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+        stage__in=OVERDUE_STAGES,
+    )
+    return Q(Exists(breached)) & Q(status__in=OPEN)
+
+
+def queue_q(name: str, user) -> Q:
+    """The condition of queue ``name`` for ``user`` (cases are already visible to them)."""
+    if name == "moderation":
+        return Q(status=CaseStatus.NEW)
+    if name == "mine":
+        if user.role == Role.EXECUTOR:
+            # The executor's work: assigned to their organisation and not answered yet.
+            return Q(status__in=[CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS])
+        return Q(assignee_id=user.pk, status__in=OPEN)
+    if name == "overdue":
+        return _overdue_q()
+    if name == "review":
+        # Answers to check, and approved answers waiting for publication.
+        return Q(status__in=[CaseStatus.ON_REVIEW, CaseStatus.APPROVED])
+    if name == "approval":
+        return Q(status=CaseStatus.ON_APPROVAL)
+    if name == "fast_track":
+        return Q(fast_track=True, status__in=OPEN)
+    return Q(pk__in=[])
+
+
+def queue_apply(queryset: QuerySet, name: str, user) -> QuerySet:
+    return queryset.filter(queue_q(name, user))
+
+
+def queue_counts(queryset: QuerySet, user) -> dict[str, int]:
+    """Counts of every queue of the user's role in one query."""
+    names = queues_for(user)
+    if not names:
+        return {}
+    aggregates = {name: Count("pk", filter=queue_q(name, user)) for name in names}
+    return queryset.order_by().aggregate(**aggregates)

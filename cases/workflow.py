@@ -1,0 +1,160 @@
+"""The case lifecycle as data (DESIGN §3, STYLE §6.3).
+
+``TRANSITIONS`` says, for every action, from which statuses it may be taken, where it
+leads, which roles may take it and whether a reason is required. The services in
+``cases/services.py`` read this table, and so do the card (which buttons to show) and the
+API (``allowed_actions``): one source of truth for all three.
+
+An action may have several rows, one per group of source statuses, when the roles or the
+target differ by the status (``approve`` by the administrator on review, by the curator on
+approval).
+
+Roles (DESIGN §1 and the lead's notes):
+- administrator (of the case's kind) moderates, assigns, reviews, publishes, records the
+  resident's reaction;
+- head has every operational right of the administrator;
+- curator marks fast-track and approves where the (municipality, kind) requires it;
+- executor accepts, asks for reassignment, answers — only cases of their organisation
+  (``Case.objects.visible_to`` already hides the others);
+- integration only pushes the resident's reaction;
+- observer takes no action.
+"""
+
+from dataclasses import dataclass
+
+from mcu.choices import Role
+
+from .choices import CaseStatus as S
+from .choices import EventAction
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_LABELS",
+    "API_ACTIONS",
+    "SYSTEM",
+    "TRANSITIONS",
+    "Transition",
+    "roles_of",
+    "transition_for",
+]
+
+#: the pseudo-role of work the desk does by itself (auto-close after the reaction wait)
+SYSTEM = "system"
+
+ADMINS = frozenset({Role.ADMINISTRATOR, Role.HEAD})
+EXECUTORS = frozenset({Role.EXECUTOR})
+CURATORS = frozenset({Role.CURATOR})
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    #: the status the case goes to; ``None`` keeps it (interim answer, fast-track)
+    target: str | None
+    roles: frozenset[str]
+    needs_reason: bool = False
+    #: the audit trail's action for this row
+    event: str = ""
+
+
+def _t(sources, target, roles, *, reason=False, event=""):
+    return Transition(frozenset(sources), target, frozenset(roles), reason, event)
+
+
+OPEN = [s for s in S.values if s not in (S.CLOSED, S.REJECTED)]
+
+TRANSITIONS: dict[str, tuple[Transition, ...]] = {
+    # Moderation: the administrator structures the item and names the executor. Re-assigning
+    # before the executor accepted is allowed (a wrong organisation is fixed at once).
+    "assign": (_t([S.NEW, S.ASSIGNED], S.ASSIGNED, ADMINS, event=EventAction.ASSIGN),),
+    # Spam, not our competence, duplicate of #N: the reason is required.
+    "reject": (_t([S.NEW, S.ASSIGNED], S.REJECTED, ADMINS, reason=True, event=EventAction.REJECT),),
+    "accept": (_t([S.ASSIGNED], S.IN_PROGRESS, EXECUTORS, event=EventAction.ACCEPT),),
+    # Междуреченск, прил. 1 §2: «В случае если инцидент не относится к компетенциям
+    # организации, необходимо оперативно (в течение 30 минут) связаться со специалистом …
+    # для переназначения исполнителя». Back to «Новое»: the administrator reassigns.
+    # The 30-minute window is checked by the service (the reassign_window clock). The
+    # competence is checked before accepting (DESIGN §3): accepting closes the window.
+    "request_reassignment": (
+        _t(
+            [S.ASSIGNED],
+            S.NEW,
+            EXECUTORS,
+            reason=True,
+            event=EventAction.REQUEST_REASSIGNMENT,
+        ),
+    ),
+    # Междуреченск 3.10: «В случае невозможности дать ответ в указанные сроки, необходимо
+    # предоставить промежуточный ответ». Accepts the case if it was not accepted yet.
+    "interim_answer": (
+        _t([S.ASSIGNED, S.IN_PROGRESS], S.IN_PROGRESS, EXECUTORS, event=EventAction.INTERIM_ANSWER),
+    ),
+    "submit_answer": (
+        _t([S.IN_PROGRESS], S.ON_REVIEW, EXECUTORS, event=EventAction.SUBMIT_ANSWER),
+    ),
+    # The administrator's review; the target is «На согласовании» instead when the
+    # (municipality, kind) requires the curator's approval (ApprovalRequirement).
+    "approve": (
+        _t([S.ON_REVIEW], S.APPROVED, ADMINS, event=EventAction.APPROVE),
+        # Междуреченск 3.6: «специалист … отправляет ответ … на согласование, при
+        # положительном решении кураторы … отправляют сообщение на оценку удовлетворенности».
+        _t([S.ON_APPROVAL], S.APPROVED, CURATORS, event=EventAction.APPROVE),
+    ),
+    # «Если ответ не подходит … он возвращается исполнителю на доработку с указанием
+    # причины» (Междуреченск, прил. 1 §2).
+    "return": (
+        _t([S.ON_REVIEW, S.APPROVED], S.IN_PROGRESS, ADMINS, reason=True, event=EventAction.RETURN),
+        _t(
+            [S.ON_APPROVAL],
+            S.IN_PROGRESS,
+            CURATORS | {Role.HEAD},
+            reason=True,
+            event=EventAction.RETURN,
+        ),
+    ),
+    "publish": (_t([S.APPROVED], S.PUBLISHED, ADMINS, event=EventAction.PUBLISH),),
+    # The resident's reaction, typed in by the administrator or pushed by the integration.
+    # The target is decided by the reaction: «Закрыто», or back to work (event «reopen»).
+    "feedback": (
+        _t([S.PUBLISHED], S.CLOSED, ADMINS | {Role.INTEGRATION}, event=EventAction.FEEDBACK),
+    ),
+    # Междуреченск 3.8: «Повышенная важность определяется куратором».
+    "set_fast_track": (_t(OPEN, None, CURATORS | {Role.HEAD}, event=EventAction.SET_FAST_TRACK),),
+    # Междуреченск 3.6: «если житель в течении двух дней не напишет комментарий, то ответ
+    # будет считаться готовым». Done by the desk itself (cases.close_unreacted).
+    "close": (_t([S.PUBLISHED], S.CLOSED, [SYSTEM], event=EventAction.CLOSE),),
+}
+
+#: every action users can take, in the order the card shows them
+ACTIONS: list[str] = [a for a in TRANSITIONS if a != "close"]
+
+#: the API's url path of each action (``POST /api/v1/cases/{id}/<path>/``)
+API_ACTIONS: dict[str, str] = {a: a.replace("_", "-") for a in ACTIONS}
+
+ACTION_LABELS: dict[str, str] = {
+    "assign": "Назначить исполнителя",
+    "reject": "Отклонить",
+    "accept": "Принять в работу",
+    "request_reassignment": "Запросить переназначение",
+    "interim_answer": "Промежуточный ответ",
+    "submit_answer": "Направить ответ на проверку",
+    "approve": "Одобрить ответ",
+    "return": "Вернуть на доработку",
+    "publish": "Опубликовать ответ",
+    "feedback": "Реакция заявителя",
+    "set_fast_track": "Повышенная важность",
+    "close": "Закрыть",
+}
+
+
+def transition_for(action: str, status: str) -> Transition | None:
+    """The row of ``action`` that applies in ``status``, or None if none does."""
+    for row in TRANSITIONS[action]:
+        if status in row.sources:
+            return row
+    return None
+
+
+def roles_of(action: str) -> frozenset[str]:
+    """Every role that may take ``action`` in some status."""
+    return frozenset().union(*(row.roles for row in TRANSITIONS[action]))

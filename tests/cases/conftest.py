@@ -1,0 +1,124 @@
+"""Fixtures of the workflow tests: a category, a registered case, and ``drive`` that takes
+a case to any status through the real services (one persona per role, tests/conftest.py)."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from cases import services
+from cases.choices import CaseStatus
+from cases.models import ApprovalRequirement
+from tests.factories import CategoryFactory, DistrictFactory
+
+# A valid 1×1 PNG: the photo of the work done.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a2b5c0"
+    "5b0000000049454e44ae426082"
+)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def png(name: str = "foto.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def ensure_deadline_defaults() -> None:
+    """Policies, rules and the production calendar come with a data migration; a
+    transactional test (browser, PostgreSQL threads) flushes them, so load them back."""
+    from deadlines.models import CalendarDay, DeadlinePolicy
+    from deadlines.services import deadline_defaults_load, production_calendar_load
+
+    if not DeadlinePolicy.objects.exists():
+        deadline_defaults_load()
+    if not CalendarDay.objects.exists():
+        production_calendar_load()
+
+
+@pytest.fixture
+def category(db):
+    sector = CategoryFactory(code="roads", name="Дороги")
+    return CategoryFactory(code="roads-repair", name="Ремонт дорог", parent=sector)
+
+
+@pytest.fixture
+def district(world):
+    return DistrictFactory(municipality=world.mun, name="Западный")
+
+
+@pytest.fixture
+def make_case(world):
+    ensure_deadline_defaults()
+
+    def make(kind: str = "incident", channel: str | None = None, mun=None, **fields):
+        channel = (
+            channel
+            or {"incident": "vk", "pos": "pos", "appeal": "letter", "hotline": "phone"}[kind]
+        )
+        return services.case_register(
+            municipality=mun or world.mun,
+            kind=kind,
+            channel=channel,
+            text=fields.pop("text", "Яма на дороге у дома 5 по ул. Кузнецкой"),
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def require_approval(world):
+    def require(kind: str = "incident"):
+        ApprovalRequirement.objects.update_or_create(
+            municipality=world.mun, kind=kind, defaults={"required": True}
+        )
+
+    return require
+
+
+@pytest.fixture
+def drive(world, category):
+    """``drive(case, "published")``: every step through the services, by the personas."""
+    u = world.users
+
+    def go(case, target: str, *, org=None):
+        order = [
+            CaseStatus.NEW,
+            CaseStatus.ASSIGNED,
+            CaseStatus.IN_PROGRESS,
+            CaseStatus.ON_REVIEW,
+            CaseStatus.ON_APPROVAL,
+            CaseStatus.APPROVED,
+            CaseStatus.PUBLISHED,
+        ]
+        goal = order.index(target)
+        if goal >= 1:
+            case = services.case_assign(
+                case.pk, actor=u["administrator"], organisation=org or world.org, category=category
+            )
+        if goal >= 2:
+            case = services.case_accept(case.pk, actor=u["executor"])
+        if goal >= 3:
+            case = services.case_submit_answer(
+                case.pk,
+                actor=u["executor"],
+                text="Яма заделана, фото прилагаем.",
+                attachments=[png()],
+            )
+        if goal >= 4:
+            case = services.case_approve(case.pk, actor=u["administrator"])
+        if goal >= 5 and case.status == CaseStatus.ON_APPROVAL:
+            case = services.case_approve(case.pk, actor=u["curator"])
+        if goal >= 6:
+            case = services.case_publish(case.pk, actor=u["administrator"])
+        case.refresh_from_db()
+        assert case.status == target, (case.status, target)
+        return case
+
+    return go
+
+
+def future(hours: int = 48) -> dt.datetime:
+    return timezone.now() + dt.timedelta(hours=hours)
