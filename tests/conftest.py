@@ -85,8 +85,10 @@ def _shipped_defaults(request):
     """
     names = request.fixturenames
     marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in names or "live_server" in names or (
-        marker is not None and marker.kwargs.get("transaction", False)
+    transactional = (
+        "transactional_db" in names
+        or "live_server" in names
+        or (marker is not None and marker.kwargs.get("transaction", False))
     )
     if not (marker or "db" in names or transactional):
         return

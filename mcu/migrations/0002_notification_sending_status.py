@@ -4,20 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mcu', '0001_initial'),
+        ("mcu", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='email_status',
-            field=models.CharField(blank=True, choices=[('pending', 'Ожидает отправки'), ('sending', 'Отправляется'), ('sent', 'Отправлено'), ('failed', 'Ошибка')], max_length=10, verbose_name='e-mail'),
+            model_name="notification",
+            name="email_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("pending", "Ожидает отправки"),
+                    ("sending", "Отправляется"),
+                    ("sent", "Отправлено"),
+                    ("failed", "Ошибка"),
+                ],
+                max_length=10,
+                verbose_name="e-mail",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='telegram_status',
-            field=models.CharField(blank=True, choices=[('pending', 'Ожидает отправки'), ('sending', 'Отправляется'), ('sent', 'Отправлено'), ('failed', 'Ошибка')], max_length=10, verbose_name='Telegram'),
+            model_name="notification",
+            name="telegram_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("pending", "Ожидает отправки"),
+                    ("sending", "Отправляется"),
+                    ("sent", "Отправлено"),
+                    ("failed", "Ошибка"),
+                ],
+                max_length=10,
+                verbose_name="Telegram",
+            ),
         ),
     ]

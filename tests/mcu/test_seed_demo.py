@@ -28,17 +28,25 @@ def test_seed_demo_is_complete_and_idempotent():
 
     zones = dict(Municipality.objects.values_list("slug", "timezone"))
     assert zones == {
-        "mezhdurechensk": "Asia/Novokuznetsk", "labytnangi": "Asia/Yekaterinburg",
-        "saratov": "Europe/Saratov", "stavropol": "Europe/Moscow", "meshchovsk": "Europe/Moscow",
+        "mezhdurechensk": "Asia/Novokuznetsk",
+        "labytnangi": "Asia/Yekaterinburg",
+        "saratov": "Europe/Saratov",
+        "stavropol": "Europe/Moscow",
+        "meshchovsk": "Europe/Moscow",
     }
     mzh = Municipality.objects.get(slug="mezhdurechensk")
     assert Organisation.objects.filter(municipality=mzh).count() == 34
 
     users = {u.username: u for u in User.objects.all()}
-    for name, role in [("curator", Role.CURATOR), ("head", Role.HEAD),
-                       ("administrator", Role.ADMINISTRATOR), ("executor", Role.EXECUTOR),
-                       ("executor2", Role.EXECUTOR), ("observer", Role.OBSERVER),
-                       ("integration", Role.INTEGRATION)]:
+    for name, role in [
+        ("curator", Role.CURATOR),
+        ("head", Role.HEAD),
+        ("administrator", Role.ADMINISTRATOR),
+        ("executor", Role.EXECUTOR),
+        ("executor2", Role.EXECUTOR),
+        ("observer", Role.OBSERVER),
+        ("integration", Role.INTEGRATION),
+    ]:
         assert users[name].role == role
         assert users[name].check_password("demo")
     assert users["executor"].organisation.name.startswith("Отдел координации городского хоз")
