@@ -3,13 +3,12 @@
 from datetime import datetime, time, timedelta
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
-from deadlines.models import Deadline
-from deadlines.selectors import with_nearest_due
+from deadlines.selectors import case_clock_condition, case_overdue_condition, with_nearest_due
 from mcu.models import Category, District, Municipality, Organisation
 from mcu.text import fold
 
@@ -48,10 +47,6 @@ class CaseOrderingFilter(django_filters.OrderingFilter):
             for o in ordering
         ]
         return qs.order_by(*expressions, "pk")
-
-
-def _clock_exists(**conditions) -> Exists:
-    return Exists(Deadline.objects.running().filter(case=OuterRef("pk"), **conditions))
 
 
 class CaseFilterSet(django_filters.FilterSet):
@@ -126,13 +121,13 @@ class CaseFilterSet(django_filters.FilterSet):
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_overdue(self, queryset, name, value):
-        # A breached clock that still runs: not met, not stopped.
-        return self._apply(queryset, value, _clock_exists(breached_at__isnull=False))
+        # An obligation clock past due that still runs: not met, not stopped.
+        return self._apply(queryset, value, case_overdue_condition())
 
     def filter_at_risk(self, queryset, name, value):
         # Warned (the warning share of the term has passed), not yet breached.
         return self._apply(
-            queryset, value, _clock_exists(warned_at__isnull=False, breached_at__isnull=True)
+            queryset, value, case_clock_condition(warned_at__isnull=False, breached_at__isnull=True)
         )
 
     def filter_due_today(self, queryset, name, value):
@@ -145,4 +140,4 @@ class CaseFilterSet(django_filters.FilterSet):
         today = timezone.now().astimezone(tz).date()
         start = datetime.combine(today, time(0), tzinfo=tz)
         end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
-        return self._apply(queryset, value, _clock_exists(due_at__gte=start, due_at__lt=end))
+        return self._apply(queryset, value, case_clock_condition(due_at__gte=start, due_at__lt=end))

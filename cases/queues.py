@@ -4,8 +4,7 @@ A queue is a named condition on visible cases; which queues a role sees is the r
 day: the administrator moderates and reviews, the curator approves, the executor answers.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mcu.choices import Role
@@ -30,9 +29,6 @@ QUEUES_BY_ROLE = {
 }
 
 OPEN = CaseStatus.open_values()
-#: clocks whose breach makes a case overdue; the reassignment window and the resident's
-#: reaction wait are not obligations of the desk
-OVERDUE_STAGES = ["first_reply", "answer", "promise", "register", "forward"]
 
 
 def queues_for(user) -> list[str]:
@@ -42,19 +38,10 @@ def queues_for(user) -> list[str]:
 
 
 def _overdue_q() -> Q:
-    # A running clock that is already breached. The Deadline model belongs to deadlines/;
-    # imported here lazily so that the filterset module stays import-light.
-    from deadlines.models import Deadline
+    # Imported lazily so that the filterset module stays import-light.
+    from deadlines.selectors import case_overdue_condition
 
-    # Due and not met: the sweep marks breaches every minute, the queue does not wait.
-    breached = Deadline.objects.filter(
-        Q(breached_at__isnull=False) | Q(due_at__lte=timezone.now()),
-        case_id=OuterRef("pk"),
-        met_at__isnull=True,
-        cancelled_at__isnull=True,
-        stage__in=OVERDUE_STAGES,
-    )
-    return Q(Exists(breached)) & Q(status__in=OPEN)
+    return Q(case_overdue_condition()) & Q(status__in=OPEN)
 
 
 def queue_q(name: str, user) -> Q:

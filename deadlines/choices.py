@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["CalendarDayKind", "DeadlineEvent", "PolicyUnit", "Stage"]
+__all__ = ["OBLIGATION_STAGES", "CalendarDayKind", "DeadlineEvent", "PolicyUnit", "Stage"]
 
 
 class Stage(models.TextChoices):
@@ -16,6 +16,18 @@ class Stage(models.TextChoices):
     REACTION = "reaction", _("Реакция заявителя")
     REGISTER = "register", _("Регистрация обращения")
     FORWARD = "forward", _("Переадресация")
+
+
+#: The clocks that are obligations of the desk: their breach makes a case overdue, and they
+#: decide its place in a list sorted by deadline. The end of the reassignment window only
+#: closes a window, and the end of the resident's reaction wait closes the case.
+OBLIGATION_STAGES = (
+    Stage.FIRST_REPLY,
+    Stage.ANSWER,
+    Stage.PROMISE,
+    Stage.REGISTER,
+    Stage.FORWARD,
+)
 
 
 class PolicyUnit(models.TextChoices):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from mcu.choices import CaseKind
 from mcu.models import Category, Municipality
 
-from .choices import CalendarDayKind, PolicyUnit, Stage
+from .choices import OBLIGATION_STAGES, CalendarDayKind, PolicyUnit, Stage
 
 
 class Weekday(models.IntegerChoices):
@@ -383,6 +383,10 @@ class DeadlineQuerySet(models.QuerySet):
 
     def overdue(self) -> DeadlineQuerySet:
         return self.filter(RUNNING, breached_at__isnull=False)
+
+    def obligations(self) -> DeadlineQuerySet:
+        """Only the clocks whose breach makes a case overdue (choices.OBLIGATION_STAGES)."""
+        return self.filter(stage__in=OBLIGATION_STAGES)
 
     def at_risk(self) -> DeadlineQuerySet:
         return self.filter(OPEN, warned_at__isnull=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from mcu.models import Category
@@ -61,6 +61,7 @@ def with_nearest_due(qs: QuerySet) -> QuerySet:
     """
     nearest = (
         Deadline.objects.running()
+        .obligations()
         .filter(case=OuterRef("pk"))
         .order_by("due_at")
         .values("due_at")[:1]
@@ -72,6 +73,21 @@ def with_nearest_due(qs: QuerySet) -> QuerySet:
             to_attr="running_deadlines",
         )
     )
+
+
+def case_clock_condition(*args, **conditions) -> Exists:
+    """``Exists`` over a case's running obligation clocks, for ``Case`` querysets
+    (``OuterRef("pk")`` is the case)."""
+    return Exists(
+        Deadline.objects.running().obligations().filter(*args, case=OuterRef("pk"), **conditions)
+    )
+
+
+def case_overdue_condition(now: datetime | None = None) -> Exists:
+    """A case is overdue when an obligation clock is past due and still runs. The sweep
+    marks breaches every minute; lists do not wait for it."""
+    now = now or timezone.now()
+    return case_clock_condition(Q(breached_at__isnull=False) | Q(due_at__lte=now))
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django import template
 from django.utils import timezone
 
 from deadlines.calendars import calendar_for
+from deadlines.choices import OBLIGATION_STAGES
 from deadlines.engine import CalendarDataMissing, working_seconds_between
 from deadlines.models import Deadline
 from deadlines.selectors import deadlines_for_case
@@ -127,5 +128,7 @@ def case_clock_badge(case) -> dict:
             .select_related("policy")
             .order_by("due_at")[:1]
         )
-    nearest = min(running, key=lambda c: c.due_at, default=None)
+    # An obligation clock first (answer, first reply…); else the window or the wait.
+    obligations = [c for c in running if c.stage in OBLIGATION_STAGES]
+    nearest = min(obligations or running, key=lambda c: c.due_at, default=None)
     return {"clock": clock_view(nearest, case) if nearest is not None else None}

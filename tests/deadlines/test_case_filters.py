@@ -73,3 +73,24 @@ def test_nearest_due_annotation(cases):
     # pos.answer: 19 May + 20 days = 8 June, until 17:00.
     assert qs.get().nearest_due_at == nsk(2026, 6, 8, 17, 0)
     assert with_nearest_due(Case.objects.filter(pk=cases["met"].pk)).get().nearest_due_at is None
+
+
+def test_a_closed_window_or_a_reaction_wait_is_not_overdue(make_case, world, monkeypatch):
+    """Only obligations count: the end of the 30-minute reassignment window or of the
+    resident's two-day wait is not a breach of the desk (filter, queue and sort agree)."""
+    from cases.queues import queue_apply
+
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    window = make_case(registration_number="WINDOW")
+    services.deadline_start(case=window, stage="reassign_window", started_at=nsk(2026, 5, 18, 9))
+    waiting = make_case(registration_number="WAITING", status="published")
+    services.deadline_start(case=waiting, stage="reaction", started_at=nsk(2026, 5, 15, 9))
+    late = make_case(registration_number="LATE")
+    services.deadline_start(case=late, stage="answer", started_at=nsk(2026, 5, 18, 9))
+    # Past due but not swept yet: a list does not wait for the sweep.
+    assert _numbers({"overdue": "true"}) == ["LATE"]
+    admin = world.users["administrator"]
+    queue = queue_apply(Case.objects.all(), "overdue", admin)
+    assert [c.registration_number for c in queue] == ["LATE"]
+    ordered = _numbers({"ordering": "deadline"})
+    assert ordered[0] == "LATE"
