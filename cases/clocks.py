@@ -19,14 +19,22 @@ as the lifecycle and the mapping to stages can be read at a glance:
 All calls run inside the caller's transaction.
 """
 
+import logging
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deadlines import selectors as deadline_selectors
 from deadlines import services as deadline_services
+from deadlines.engine import CalendarDataMissing
 from deadlines.models import Deadline
-from mcu.choices import CaseKind
+from mcu.choices import CaseKind, Role
+from mcu.notifications import notify
+
+logger = logging.getLogger(__name__)
 
 FIRST_REPLY = "first_reply"
 ANSWER = "answer"
@@ -45,7 +53,34 @@ REGISTRATION_STAGES: dict[str, tuple[str, ...]] = {
 
 
 def start(case, stage: str, *, at: datetime | None = None, due_at: datetime | None = None):
-    return deadline_services.deadline_start(case=case, stage=stage, started_at=at, due_at=due_at)
+    """Start a clock. A term that needs a year without production-calendar data does not
+    stop the workflow (a resident's case is never lost for it): the clock is not started,
+    and the heads of the centre are told, once a year, to load the calendar."""
+    try:
+        return deadline_services.deadline_start(
+            case=case, stage=stage, started_at=at, due_at=due_at
+        )
+    except CalendarDataMissing as exc:
+        logger.warning("case %s: %s clock not started: %s", case.pk, stage, exc)
+        _alert_calendar_missing(case, exc.year)
+        return None
+
+
+def _alert_calendar_missing(case, year: int) -> None:
+    heads = get_user_model().objects.filter(
+        municipality_id=case.municipality_id, role=Role.HEAD, is_active=True
+    )
+    notify(
+        recipients=heads,
+        event="calendar.missing",
+        subject=f"{case.municipality_id}:{year}",
+        title=str(
+            _("Нет производственного календаря на %(year)s год: сроки не рассчитываются")
+            % {"year": year}
+        ),
+        body=str(_("Загрузите календарь в разделе «Сроки → Производственный календарь».")),
+        url=reverse("admin:deadlines_calendarday_changelist"),
+    )
 
 
 def meet(case, *stages: str, at: datetime | None = None) -> None:

@@ -7,6 +7,8 @@ some cases are answered in time, old open ones are overdue, as in a real desk.
 """
 
 import contextlib
+import struct
+import zlib
 from datetime import datetime, timedelta
 from unittest import mock
 
@@ -48,16 +50,45 @@ ANSWERS = [
     "Добрый день! Специалисты выехали на место, неисправность устранена. Фото прилагается.",
     "Здравствуйте! Заявка выполнена подрядной организацией, результат на фото.",
 ]
-# The smallest valid PNG (1×1): the demo's «фото выполненных работ».
-DEMO_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a2b5c0"
-    "5b0000000049454e44ae426082"
-)
+
+
+def _demo_png(width: int = 480, height: int = 300) -> bytes:
+    """A small, visible PNG for the demo's «фото выполненных работ»: a sky, a grey road and
+    a fresh patch of asphalt, drawn with zlib alone (no imaging library needed)."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])  # filter type 0 for the scanline
+        for x in range(width):
+            if y < height * 0.45:  # sky, lighter towards the horizon
+                shade = int(150 + 90 * y / (height * 0.45))
+                pixel = (shade - 60, shade - 20, 255)
+            elif abs(x - width / 2) < width * 0.18 and abs(y - height * 0.72) < height * 0.1:
+                pixel = (40, 40, 44)  # the new patch
+            else:
+                noise = (x * 7 + y * 13) % 23
+                pixel = (110 + noise, 110 + noise, 115 + noise)
+            row.extend(pixel)
+        rows.append(bytes(row))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+DEMO_PNG = _demo_png()
 
 
 @contextlib.contextmanager
-def _at(moment: datetime):
+def at_moment(moment: datetime):
+    """Run the block as if ``timezone.now()`` were ``moment``."""
     with mock.patch("django.utils.timezone.now", return_value=moment):
         yield
 
@@ -140,7 +171,7 @@ def advance(case, status, *, users, organisation, category, district, rng) -> No
     now = timezone.now()
     path = _path(case, status)
     for step, moment in zip(path, _times(case.received_at, path, rng, now), strict=True):
-        with _at(moment):
+        with at_moment(moment):
             if step == "assign":
                 services.case_assign(
                     case.pk,
@@ -169,7 +200,7 @@ def advance(case, status, *, users, organisation, category, district, rng) -> No
                 # Closed by two days of the resident's silence, or by a good rating.
                 silence = published + timedelta(days=2, minutes=rng.randint(1, 30))
                 if rng.random() < 0.5 and silence < now:
-                    with _at(silence):
+                    with at_moment(silence):
                         services.case_auto_close(case.pk)
                 else:
                     services.case_record_feedback(

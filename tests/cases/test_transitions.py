@@ -455,3 +455,32 @@ def test_an_interim_answer_closes_the_reassignment_window(world, make_case, driv
         case.pk, actor=world.users["executor"], text="Выедем", promised_at=future()
     )
     assert "reassign_window" in _met(case)
+
+
+def test_a_case_is_registered_even_when_a_term_needs_a_missing_calendar_year(world):
+    """A December appeal whose 30 days run into a year without data: the case is kept,
+    the clock is not started and the heads are told to load the calendar (once)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from cases.services import case_register
+    from deadlines.models import CalendarDay, Deadline
+    from deadlines.services import calendar_changed
+    from mcu.models import Notification
+
+    CalendarDay.objects.filter(year=2027).delete()
+    calendar_changed()
+    received = dt.datetime(2026, 12, 20, 10, tzinfo=ZoneInfo("Asia/Novokuznetsk"))
+    for n in range(2):
+        case = case_register(
+            municipality=world.mun,
+            kind="appeal",
+            channel="letter",
+            text=f"Обращение {n}",
+            received_at=received,
+        )
+        stages = set(Deadline.objects.filter(case=case).values_list("stage", flat=True))
+        assert stages == {"register"}  # 3 days end in 2026; 30 days would need 2027
+    alerts = Notification.objects.filter(event="calendar.missing")
+    assert [a.recipient for a in alerts] == [world.users["head"]]
+    assert "2027" in alerts[0].title

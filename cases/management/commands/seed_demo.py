@@ -196,7 +196,8 @@ class Command(BaseCommand):
             if status == "new":
                 received = now - timedelta(minutes=rng.randint(5, 600))
             category = Category.objects.filter(code__startswith=code).order_by("-level").first()
-            with transaction.atomic():
+            # Registered at the moment of receipt, so the timeline reads in order.
+            with transaction.atomic(), demo_workflow.at_moment(received):
                 case = case_register(
                     municipality=mzh,
                     kind=kind,
@@ -235,15 +236,17 @@ class Command(BaseCommand):
         """A few cases elsewhere, so that scoping is visible in the demo."""
         for n in range(OTHER_MUNICIPALITY_CASES):
             _code, _org, texts = rng.choice(TOPICS)
-            case_register(
-                municipality=mun,
-                kind=CaseKind.INCIDENT,
-                channel="vk",
-                text=rng.choice(texts).format(addr="ул. Московская, 1", num=5),
-                received_at=now - timedelta(hours=rng.randint(1, 300)),
-                source=DEMO_SOURCE,
-                external_id=f"demo-srt-{n:03d}",
-            )
+            received = now - timedelta(hours=rng.randint(1, 300))
+            with demo_workflow.at_moment(received):
+                case_register(
+                    municipality=mun,
+                    kind=CaseKind.INCIDENT,
+                    channel="vk",
+                    text=rng.choice(texts).format(addr="ул. Московская, 1", num=5),
+                    received_at=received,
+                    source=DEMO_SOURCE,
+                    external_id=f"demo-srt-{n:03d}",
+                )
         return OTHER_MUNICIPALITY_CASES
 
     def print_logins(self, users, created: int) -> None:
