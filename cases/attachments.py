@@ -7,6 +7,8 @@ at the start of the file is the file. A ``.jpg`` that is really an executable is
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mcu.exceptions import InvalidInput
 
@@ -49,21 +51,24 @@ def max_bytes() -> int:
 def attachment_check(upload: UploadedFile) -> str:
     """The sniffed content type of an upload; ``InvalidInput`` on the ``attachments`` field
     naming the file when it is too big, empty or of a type that is not allowed."""
-    name = upload.name or "файл"
+    name = upload.name or _("файл")
     limit = max_bytes()
     if upload.size is not None and upload.size > limit:
         raise InvalidInput(
-            f"Файл «{name}» больше допустимого ({filesizeformat(limit)}).", field="attachments"
+            _("Файл «%(name)s» больше допустимого (%(limit)s).")
+            % {"name": name, "limit": filesizeformat(limit)},
+            field="attachments",
         )
     upload.seek(0)
     head = upload.read(32)
     upload.seek(0)
     if not head:
-        raise InvalidInput(f"Файл «{name}» пуст.", field="attachments")
+        raise InvalidInput(_("Файл «%(name)s» пуст.") % {"name": name}, field="attachments")
     content_type = sniff_content_type(head)
     if content_type is None:
         raise InvalidInput(
-            f"Файл «{name}»: допустимы только фото (JPEG, PNG, WebP, HEIC) и PDF.",
+            _("Файл «%(name)s»: допустимы только фото (JPEG, PNG, WebP, HEIC) и PDF.")
+            % {"name": name},
             field="attachments",
         )
     return content_type
@@ -71,5 +76,13 @@ def attachment_check(upload: UploadedFile) -> str:
 
 def attachments_check(uploads: list[UploadedFile]) -> list[tuple[UploadedFile, str]]:
     if len(uploads) > MAX_FILES:
-        raise InvalidInput(f"Не больше {MAX_FILES} файлов к одному ответу.", field="attachments")
+        raise InvalidInput(
+            ngettext(
+                "Не больше %(n)s файла к одному ответу.",
+                "Не больше %(n)s файлов к одному ответу.",
+                MAX_FILES,
+            )
+            % {"n": MAX_FILES},
+            field="attachments",
+        )
     return [(upload, attachment_check(upload)) for upload in uploads]

@@ -7,6 +7,7 @@ Each form turns its cleaned data into the keyword arguments of its service.
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mcu.models import Category, District, Organisation
@@ -131,7 +132,9 @@ class RejectForm(VersionForm):
         label = dict(REJECT_REASONS)[d["reason_kind"]]
         text = str(label)
         if self.duplicate_case is not None:
-            text = f"Дубликат сообщения № {self.duplicate_case.registration_number}"
+            text = _("Дубликат сообщения № %(number)s") % {
+                "number": self.duplicate_case.registration_number
+            }
         details = (d.get("reason") or "").strip()
         if details:
             text = details if d["reason_kind"] == "other" else f"{text}: {details}"
@@ -203,7 +206,7 @@ class SubmitAnswerForm(VersionForm):
     attachments = MultipleFileField(
         label=_("Фото и документы"),
         required=False,
-        help_text=_("JPEG, PNG, WebP, HEIC или PDF, до %(n)s файлов") % {"n": MAX_FILES},
+        help_text=format_lazy(_("JPEG, PNG, WebP, HEIC или PDF, до {n} файлов"), n=MAX_FILES),
     )
 
     def service_kwargs(self) -> dict:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mcu.choices import Role
 from mcu.exceptions import InvalidInput, NotAllowed, StateConflict
@@ -132,7 +133,8 @@ def _check_allowed(case: Case, action: str, actor) -> Transition:
     row = transition_for(action, case.status)
     if row is None or not roles & row.roles:
         raise StateConflict(
-            f"Действие недоступно: сообщение в статусе «{case.get_status_display()}»."
+            _("Действие недоступно: сообщение в статусе «%(status)s».")
+            % {"status": case.get_status_display()}
         )
     return row
 
@@ -213,7 +215,7 @@ def _transition(
         if version is not None and int(version) != case.version:
             raise StateConflict()
         if row.needs_reason and not reason:
-            raise InvalidInput("Укажите причину.", field="reason")
+            raise InvalidInput(_("Укажите причину."), field="reason")
         change = Change(target=row.target or case.status, event=row.event)
         if apply is not None:
             apply(case, change)
@@ -275,10 +277,10 @@ def case_assign(
 
     def apply(case: Case, change: Change) -> None:
         if organisation is None:
-            raise InvalidInput("Выберите организацию-исполнителя.", field="organization")
+            raise InvalidInput(_("Выберите организацию-исполнителя."), field="organization")
         _same_municipality(case, organisation=organisation, district=district)
         if category is None and case.category_id is None:
-            raise InvalidInput("Выберите категорию.", field="category")
+            raise InvalidInput(_("Выберите категорию."), field="category")
         change.fields.update(organisation=organisation, assignee=None)
         if category is not None:
             change.fields["category"] = category
@@ -353,8 +355,10 @@ def case_request_reassignment(case_id, *, actor, reason: str, version: int | Non
     def apply(case: Case, change: Change) -> None:
         if not clocks.reassign_window_open(case):
             raise StateConflict(
-                "Переназначение можно запросить только в течение 30 минут после назначения. "
-                "Свяжитесь с администратором МЦУ."
+                _(
+                    "Переназначение можно запросить только в течение 30 минут после назначения. "
+                    "Свяжитесь с администратором МЦУ."
+                )
             )
         change.fields.update(organisation=None, assignee=None)
         change.payload = {
@@ -383,11 +387,11 @@ def case_give_interim_answer(
     a promise clock runs to the promised date, the administrators are reminded then."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("Введите текст промежуточного ответа.", field="text")
+        raise InvalidInput(_("Введите текст промежуточного ответа."), field="text")
     if promised_at is None:
-        raise InvalidInput("Укажите обещанный срок.", field="promised_at")
+        raise InvalidInput(_("Укажите обещанный срок."), field="promised_at")
     if promised_at <= timezone.now():
-        raise InvalidInput("Обещанный срок должен быть в будущем.", field="promised_at")
+        raise InvalidInput(_("Обещанный срок должен быть в будущем."), field="promised_at")
 
     def apply(case: Case, change: Change) -> None:
         if case.assignee_id is None:
@@ -425,7 +429,7 @@ def case_submit_answer(
     прил. 1 §2: «подготовка ответа с приложением фото и других документов»)."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("Введите текст ответа.", field="text")
+        raise InvalidInput(_("Введите текст ответа."), field="text")
     checked = attachments_check(list(attachments or []))
 
     def apply(case: Case, change: Change) -> None:
@@ -504,7 +508,7 @@ def case_publish(case_id, *, actor, version: int | None = None) -> Case:
     def apply(case: Case, change: Change) -> None:
         answer = _latest_final_answer(case, Answer.Status.APPROVED, Answer.Status.SUBMITTED)
         if answer is None:
-            raise StateConflict("Нет одобренного ответа для публикации.")
+            raise StateConflict(_("Нет одобренного ответа для публикации."))
         now = timezone.now()
         change.fields["published_at"] = now
         change.payload = {"answer": answer.pk}
@@ -547,9 +551,9 @@ def case_record_feedback(
     """
     comment = (comment or "").strip()
     if rating is not None and not 1 <= int(rating) <= 5:
-        raise InvalidInput("Оценка — от 1 до 5.", field="rating")
+        raise InvalidInput(_("Оценка — от 1 до 5."), field="rating")
     if rating is None and not comment:
-        raise InvalidInput("Укажите оценку или комментарий заявителя.", field="rating")
+        raise InvalidInput(_("Укажите оценку или комментарий заявителя."), field="rating")
     if reopen is None:
         reopen = int(rating) <= low_satisfaction_threshold() if rating is not None else True
 
@@ -606,7 +610,7 @@ def case_set_fast_track(case_id, *, actor, value: bool, version: int | None = No
 
     def apply(case: Case, change: Change) -> None:
         if bool(value) == case.fast_track:
-            raise StateConflict("Отметка о повышенной важности уже такая.")
+            raise StateConflict(_("Отметка о повышенной важности уже такая."))
         change.fields["fast_track"] = bool(value)
         change.payload = {"value": bool(value)}
         change.after.append(lambda case, event: clocks.recompute(case))
@@ -635,4 +639,6 @@ def _same_municipality(case: Case, **objs) -> None:
     for name, obj in objs.items():
         if obj is not None and obj.municipality_id != case.municipality_id:
             field_name = "organization" if name == "organisation" else name
-            raise InvalidInput("Относится к другому муниципальному образованию.", field=field_name)
+            raise InvalidInput(
+                _("Относится к другому муниципальному образованию."), field=field_name
+            )

@@ -11,6 +11,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from mcu.exceptions import DeskError, NotFound, StateConflict
@@ -51,7 +53,7 @@ SERVICES = {
 
 SECONDARY_ACTIONS = {"reject", "return", "request_reassignment", "set_fast_track"}
 
-CONFLICT_MESSAGE = (
+CONFLICT_MESSAGE = gettext_lazy(
     "Сообщение уже изменил другой пользователь — действие не выполнено. Ваш текст сохранён "
     "в форме; обновите карточку, чтобы увидеть новое состояние."
 )
@@ -104,7 +106,7 @@ def _can_bulk_assign(user) -> bool:
 def case_bulk_assign_view(request):
     """Administrators: many cases of the moderation queue to one organisation at once."""
     if not _can_bulk_assign(request.user):
-        return HttpResponse("Это действие недоступно для вашей роли.", status=403)
+        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
     form = BulkAssignForm(request.POST, user=request.user)
     back = request.POST.get("next") or reverse("cases:list")
     if not back.startswith("/"):
@@ -127,9 +129,9 @@ def case_bulk_assign_view(request):
         except DeskError as exc:
             failed.append(f"#{pk}: {exc.message}")
     if done:
-        messages.success(request, f"Назначено сообщений: {done}.")
+        messages.success(request, _("Назначено сообщений: %(n)s.") % {"n": done})
     for line in failed:
-        messages.error(request, f"Не назначено {line}")
+        messages.error(request, _("Не назначено %(line)s") % {"line": line})
     return redirect(back)
 
 
@@ -198,7 +200,7 @@ def case_action_view(request, pk: int, action: str):
             message = (
                 CONFLICT_MESSAGE
                 if exc.message == exc.default_message
-                else (f"{exc.message} Ваш текст сохранён в форме.")
+                else (_("%(message)s Ваш текст сохранён в форме.") % {"message": exc.message})
             )
         except DeskError as exc:
             status = exc.status_code
@@ -210,7 +212,9 @@ def case_action_view(request, pk: int, action: str):
                 form.add_error(None, str(exc.message))
         else:
             if not request.htmx:
-                messages.success(request, f"Готово: {ACTION_LABELS[action].lower()}.")
+                messages.success(
+                    request, _("Готово: %(action)s.") % {"action": ACTION_LABELS[action].lower()}
+                )
                 return redirect("cases:detail", pk=case.pk)
             form = None
     else:
@@ -223,10 +227,10 @@ def case_action_view(request, pk: int, action: str):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = reverse("cases:list")
             return response
-        messages.success(request, "Готово: сообщение возвращено администратору.")
+        messages.success(request, _("Готово: сообщение возвращено администратору."))
         return redirect("cases:list")
     if status == 200 and form is None:
-        message = f"Готово: {ACTION_LABELS[action].lower()}."
+        message = _("Готово: %(action)s.") % {"action": ACTION_LABELS[action].lower()}
     context = _card_context(
         request, case, bound_form=form if status != 200 else None, message=message
     )
@@ -261,7 +265,7 @@ def answer_template_insert_view(request, pk: int):
         try:
             template = answer_template_get(case=case, pk=template_id)
         except NotFound:
-            return HttpResponse("Шаблон не найден.", status=404)
+            return HttpResponse(_("Шаблон не найден."), status=404)
         text = (
             f"{current.rstrip()}\n\n{template.text}".strip() if current.strip() else (template.text)
         )

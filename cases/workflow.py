@@ -22,6 +22,8 @@ Roles (DESIGN §1 and the lead's notes):
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy
+
 from mcu.choices import Role
 
 from .choices import CaseStatus as S
@@ -132,18 +134,18 @@ ACTIONS: list[str] = [a for a in TRANSITIONS if a != "close"]
 API_ACTIONS: dict[str, str] = {a: a.replace("_", "-") for a in ACTIONS}
 
 ACTION_LABELS: dict[str, str] = {
-    "assign": "Назначить исполнителя",
-    "reject": "Отклонить",
-    "accept": "Принять в работу",
-    "request_reassignment": "Запросить переназначение",
-    "interim_answer": "Промежуточный ответ",
-    "submit_answer": "Направить ответ на проверку",
-    "approve": "Одобрить ответ",
-    "return": "Вернуть на доработку",
-    "publish": "Опубликовать ответ",
-    "feedback": "Реакция заявителя",
-    "set_fast_track": "Повышенная важность",
-    "close": "Закрыть",
+    "assign": gettext_lazy("Назначить исполнителя"),
+    "reject": gettext_lazy("Отклонить"),
+    "accept": gettext_lazy("Принять в работу"),
+    "request_reassignment": gettext_lazy("Запросить переназначение"),
+    "interim_answer": gettext_lazy("Промежуточный ответ"),
+    "submit_answer": gettext_lazy("Направить ответ на проверку"),
+    "approve": gettext_lazy("Одобрить ответ"),
+    "return": gettext_lazy("Вернуть на доработку"),
+    "publish": gettext_lazy("Опубликовать ответ"),
+    "feedback": gettext_lazy("Реакция заявителя"),
+    "set_fast_track": gettext_lazy("Повышенная важность"),
+    "close": gettext_lazy("Закрыть"),
 }
 
 

@@ -164,18 +164,20 @@ def parse_intervals(text: str) -> list[tuple[time, time]]:
     for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
         match = _INTERVAL_RE.match(part)
         if not match:
-            raise ValueError(f"«{part}»: ожидается «ЧЧ:ММ–ЧЧ:ММ»")
+            raise ValueError(_("«%(part)s»: ожидается «ЧЧ:ММ–ЧЧ:ММ»") % {"part": part})
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h2 == 24 and m2 == 0:
             h2 = 0
         try:
             start, end = time(h1, m1), time(h2, m2)
         except ValueError:
-            raise ValueError(f"«{part}»: неверное время") from None
+            raise ValueError(_("«%(part)s»: неверное время") % {"part": part}) from None
         if end != time(0) and end <= start:
-            raise ValueError(f"«{part}»: окончание раньше начала")
+            raise ValueError(_("«%(part)s»: окончание раньше начала") % {"part": part})
         if result and (result[-1][1] == time(0) or start < result[-1][1]):
-            raise ValueError(f"«{part}»: интервалы должны идти по порядку и не пересекаться")
+            raise ValueError(
+                _("«%(part)s»: интервалы должны идти по порядку и не пересекаться") % {"part": part}
+            )
         result.append((start, end))
     return result
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class McuConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "mcu"
-    verbose_name = "МЦУ: организация"
+    verbose_name = _("МЦУ: организация")

@@ -3,6 +3,8 @@
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
 
 
@@ -11,11 +13,11 @@ def zone_label(tz: zoneinfo.ZoneInfo, at: datetime) -> str:
     offset = at.astimezone(tz).utcoffset() - at.astimezone(MOSCOW).utcoffset()
     hours = offset / timedelta(hours=1)
     if hours == 0:
-        return "МСК"
+        return _("МСК")
     sign = "+" if hours > 0 else "−"
     value = abs(hours)
     text = f"{int(value)}" if value == int(value) else f"{value:g}".replace(".", ",")
-    return f"МСК{sign}{text}"
+    return _("МСК") + sign + text
 
 
 def format_local(at: datetime | None, tz: zoneinfo.ZoneInfo, *, with_zone: bool = True) -> str:
@@ -33,7 +35,11 @@ def format_duration(seconds: int) -> str:
     days, rem = divmod(minutes, 24 * 60)
     hours, mins = divmod(rem, 60)
     if days:
-        return f"{days} д {hours} ч" if hours else f"{days} д"
+        if hours:
+            return _("%(days)s д %(hours)s ч") % {"days": days, "hours": hours}
+        return _("%(days)s д") % {"days": days}
     if hours:
-        return f"{hours} ч {mins} мин" if mins else f"{hours} ч"
-    return f"{mins} мин"
+        if mins:
+            return _("%(hours)s ч %(minutes)s мин") % {"hours": hours, "minutes": mins}
+        return _("%(hours)s ч") % {"hours": hours}
+    return _("%(minutes)s мин") % {"minutes": mins}

@@ -3,12 +3,13 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 
-admin.site.site_header = "МЦУ: администрирование"
-admin.site.site_title = "МЦУ"
+admin.site.site_header = _("МЦУ: администрирование")
+admin.site.site_title = _("МЦУ")
 
 api_v1 = [
     path("", include("cases.api.urls")),

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -247,7 +248,7 @@ class FeedbackInputSerializer(VersionInputSerializer):
     def validate(self, attrs):
         if attrs.get("rating") is None and not (attrs.get("comment") or "").strip():
             raise serializers.ValidationError(
-                {"rating": ["Укажите оценку или комментарий заявителя."]}
+                {"rating": [_("Укажите оценку или комментарий заявителя.")]}
             )
         return attrs
 

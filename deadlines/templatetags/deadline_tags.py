@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deadlines.calendars import calendar_for
 from deadlines.choices import OBLIGATION_STAGES
@@ -47,10 +48,10 @@ def hours_minutes(seconds: int) -> str:
     minutes = abs(int(seconds)) // 60
     hours, mins = divmod(minutes, 60)
     if hours and mins:
-        return f"{hours} ч {mins:02d} мин"
+        return _("%(hours)s ч %(minutes)02d мин") % {"hours": hours, "minutes": mins}
     if hours:
-        return f"{hours} ч"
-    return f"{mins} мин"
+        return _("%(hours)s ч") % {"hours": hours}
+    return _("%(minutes)s мин") % {"minutes": mins}
 
 
 def duration_text(seconds: int, *, working: bool) -> str:
@@ -76,36 +77,54 @@ def clock_view(clock: Deadline, case, *, now: datetime | None = None) -> ClockVi
     now = now or timezone.now()
     tz = case.municipality.zone
     stage = clock.get_stage_display()
-    title = f"Срок: {format_local(clock.due_at, tz)}"
+    title = _("Срок: %(due)s") % {"due": format_local(clock.due_at, tz)}
     if clock.met_at is not None:
         late = clock.breached_at is not None or clock.met_at > clock.due_at
         state = "met_late" if late else "met"
-        word = "выполнено с опозданием" if late else "выполнено"
-        return ClockView(
-            state, f"{stage}: {word} {format_local(clock.met_at, tz)}", title, _CSS[state]
-        )
+        text = (
+            _("%(stage)s: выполнено с опозданием %(at)s")
+            if late
+            else _("%(stage)s: выполнено %(at)s")
+        ) % {"stage": stage, "at": format_local(clock.met_at, tz)}
+        return ClockView(state, text, title, _CSS[state])
     if clock.cancelled_at is not None:
-        text = f"{stage}: остановлено {format_local(clock.cancelled_at, tz)}"
+        text = _("%(stage)s: остановлено %(at)s") % {
+            "stage": stage,
+            "at": format_local(clock.cancelled_at, tz),
+        }
         return ClockView("cancelled", text, title, _CSS["cancelled"])
     left = _left(clock, case, now)
     if left is None:
         state = "breached" if clock.breached_at or clock.due_at <= now else "running"
-        return ClockView(
-            state, f"{stage}: срок {format_local(clock.due_at, tz)}", title, _CSS[state]
-        )
+        text = _("%(stage)s: срок %(due)s") % {
+            "stage": stage,
+            "due": format_local(clock.due_at, tz),
+        }
+        return ClockView(state, text, title, _CSS[state])
     seconds, working = left
-    suffix = " рабочего времени" if working else ""
+    suffix = " " + _("рабочего времени") if working else ""
     amount = duration_text(seconds, working=working)
     # The sweep marks a breach within a minute; the badge does not wait for it.
     if clock.breached_at is not None or clock.due_at <= now:
-        return ClockView(
-            "breached", f"{stage}: просрочено на {amount}{suffix}", title, _CSS["breached"]
-        )
+        text = _("%(stage)s: просрочено на %(amount)s%(suffix)s") % {
+            "stage": stage,
+            "amount": amount,
+            "suffix": suffix,
+        }
+        return ClockView("breached", text, title, _CSS["breached"])
     if clock.warned_at is not None or (clock.warn_at is not None and clock.warn_at <= now):
-        return ClockView(
-            "warned", f"{stage}: осталось {amount}{suffix} — срок близок", title, _CSS["warned"]
-        )
-    return ClockView("running", f"{stage}: осталось {amount}{suffix}", title, _CSS["running"])
+        text = _("%(stage)s: осталось %(amount)s%(suffix)s — срок близок") % {
+            "stage": stage,
+            "amount": amount,
+            "suffix": suffix,
+        }
+        return ClockView("warned", text, title, _CSS["warned"])
+    text = _("%(stage)s: осталось %(amount)s%(suffix)s") % {
+        "stage": stage,
+        "amount": amount,
+        "suffix": suffix,
+    }
+    return ClockView("running", text, title, _CSS["running"])
 
 
 @register.inclusion_tag("deadlines/_clocks.html")
