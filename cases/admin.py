@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from mcu.admin_base import MunicipalAdmin
+
 from .models import (
     Answer,
     AnswerTemplate,
@@ -90,7 +92,7 @@ class CaseEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalRequirement)
-class ApprovalRequirementAdmin(admin.ModelAdmin):
+class ApprovalRequirementAdmin(MunicipalAdmin):
     """Where answers need the curator's approval (Междуреченск 3.6). No row — no curator
     step for that (municipality, kind)."""
 
@@ -100,7 +102,11 @@ class ApprovalRequirementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AnswerTemplate)
-class AnswerTemplateAdmin(admin.ModelAdmin):
+class AnswerTemplateAdmin(MunicipalAdmin):
+    """Heads keep their municipality's templates; shared ones (no municipality) are the
+    superuser's."""
+
+    show_shared = True
     list_display = ["title", "category", "municipality", "is_active"]
     list_filter = ["is_active", "municipality", "category__parent"]
     search_fields = ["title", "text"]

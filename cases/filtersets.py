@@ -49,21 +49,37 @@ class CaseOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*expressions, "pk")
 
 
+def _visible(model):
+    """The choices of a filter: only what the user may see, so a list never offers (or
+    names) an organisation or district of another municipality. Without a request (an
+    internal caller) every row is a valid choice; the cases themselves are scoped anyway."""
+
+    def queryset(request):
+        user = getattr(request, "user", None)
+        if user is None:
+            return model.objects.all()
+        if model is Municipality:
+            return Municipality.objects.visible_to(user)
+        return model.objects.filter(municipality__in=Municipality.objects.visible_to(user))
+
+    return queryset
+
+
 class CaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Поиск"))
     municipality = django_filters.ModelChoiceFilter(
-        queryset=Municipality.objects.all(), to_field_name="slug", label=_("МО")
+        queryset=_visible(Municipality), to_field_name="slug", label=_("МО")
     )
     kind = django_filters.MultipleChoiceFilter(choices=CaseKind.choices, label=_("Вид"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Канал"))
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, label=_("Статус"))
     organization = django_filters.ModelChoiceFilter(
-        field_name="organisation", queryset=Organisation.objects.all(), label=_("Исполнитель")
+        field_name="organisation", queryset=_visible(Organisation), label=_("Исполнитель")
     )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(), method="filter_category", label=_("Категория")
     )
-    district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("Район"))
+    district = django_filters.ModelChoiceFilter(queryset=_visible(District), label=_("Район"))
     fast_track = django_filters.BooleanFilter(label=_("Повышенная важность"))
     received_after = django_filters.DateFilter(
         field_name="received_at", lookup_expr="date__gte", label=_("Поступило с")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mcu.choices import Role
+from mcu.admin_base import MunicipalAdmin, SuperuserEditsAdmin
 
 from .models import (
     CalendarDay,
@@ -31,66 +31,6 @@ from .tasks import recompute_deadlines as recompute_deadlines_task
 
 def _recompute_later(**scope) -> None:
     transaction.on_commit(lambda: recompute_deadlines_task.delay(**scope))
-
-
-def _is_head(request) -> bool:
-    user = request.user
-    return bool(
-        user.is_active and user.is_staff and user.role == Role.HEAD and user.municipality_id
-    )
-
-
-class SuperuserEditsAdmin(admin.ModelAdmin):
-    """Superusers edit; heads of centres may look."""
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser or _is_head(request)
-
-    def has_module_permission(self, request) -> bool:
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-
-class MunicipalAdmin(SuperuserEditsAdmin):
-    """Heads edit the rows of their own municipality; shared rows (no municipality) only
-    superusers."""
-
-    show_shared = False  # list the shared rows (read-only for heads) too
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        own = qs.filter(municipality_id=request.user.municipality_id)
-        return own | qs.filter(municipality__isnull=True) if self.show_shared else own
-
-    def _own(self, request, obj) -> bool:
-        return obj is None or obj.municipality_id == request.user.municipality_id
-
-    def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser or _is_head(request)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser or (_is_head(request) and self._own(request, obj))
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return self.has_change_permission(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "municipality" and not request.user.is_superuser:
-            kwargs["queryset"] = db_field.related_model.objects.filter(
-                pk=request.user.municipality_id
-            )
-            kwargs["required"] = True
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------

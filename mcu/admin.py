@@ -2,7 +2,21 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from .admin_base import MunicipalAdmin, SuperuserEditsAdmin, is_head
+from .choices import Role
 from .models import Category, District, Municipality, Notification, Organisation, User
+
+#: Roles a head of a centre may give; observers (region level) and superusers are set up
+#: by a superuser.
+HEAD_GRANTABLE_ROLES = (
+    Role.CURATOR,
+    Role.HEAD,
+    Role.ADMINISTRATOR,
+    Role.EXECUTOR,
+    Role.INTEGRATION,
+)
+#: Fields a head never sees in the user form: nothing that grants admin rights.
+SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions", "region")
 
 
 class DistrictInline(admin.TabularInline):
@@ -11,22 +25,26 @@ class DistrictInline(admin.TabularInline):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(SuperuserEditsAdmin):
     list_display = ["name", "slug", "region", "timezone"]
     search_fields = ["name", "slug", "region"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [DistrictInline]
 
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(pk=request.user.municipality_id)
+
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(MunicipalAdmin):
     list_display = ["name", "municipality"]
     list_filter = ["municipality"]
     search_fields = ["name"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(MunicipalAdmin):
     list_display = ["name", "short_name", "kind", "municipality", "is_active"]
     list_filter = ["municipality", "kind", "is_active"]
     search_fields = ["name", "short_name"]
@@ -34,7 +52,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(SuperuserEditsAdmin):
     list_display = ["name", "code", "level", "parent", "sort_order", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["name", "code"]
@@ -42,7 +60,10 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class DeskUserAdmin(UserAdmin):
+class DeskUserAdmin(MunicipalAdmin, UserAdmin):
+    """Superusers manage everyone; the head of a centre manages the staff and executors of
+    their municipality, without any field that grants admin rights."""
+
     list_display = [
         "username",
         "last_name",
@@ -74,6 +95,40 @@ class DeskUserAdmin(UserAdmin):
             },
         ),
     )
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(is_superuser=False)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser or obj is None:
+            return fieldsets
+        return [
+            (
+                name,
+                {**opts, "fields": [f for f in opts["fields"] if f not in SUPERUSER_ONLY_FIELDS]},
+            )
+            for name, opts in fieldsets
+        ]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            kwargs["choices"] = [("", "---------")] + [
+                (value, label) for value, label in Role.choices if value in HEAD_GRANTABLE_ROLES
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not request.user.is_superuser and is_head(request):
+            # A head's new user belongs to the head's municipality, and never gets admin
+            # rights through this form.
+            obj.municipality_id = request.user.municipality_id
+            if not change:
+                obj.is_staff = obj.is_superuser = False
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Notification)

@@ -1,0 +1,114 @@
+"""The head of a centre runs it from the admin: staff, executors, districts, templates —
+of their own municipality only, and never with admin rights to give away."""
+
+import pytest
+
+from mcu.models import Organisation, User
+from tests.factories import OrganisationFactory, UserFactory
+
+
+@pytest.fixture
+def head(world):
+    user = world.users["head"]
+    user.is_staff = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def admin_client(client, head):
+    client.force_login(head)
+    return client
+
+
+def test_head_sees_the_sections_of_the_centre(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    for section in (
+        "/admin/mcu/organisation/",
+        "/admin/mcu/user/",
+        "/admin/mcu/district/",
+        "/admin/deadlines/deadlinerule/",
+        "/admin/cases/answertemplate/",
+    ):
+        assert section in page
+
+
+def test_head_lists_and_edits_only_own_organisations(admin_client, world):
+    listing = admin_client.get("/admin/mcu/organisation/").content.decode()
+    assert world.org.name in listing
+    assert world.org_other.name not in listing
+    assert admin_client.get(
+        f"/admin/mcu/organisation/{world.org_other.pk}/change/"
+    ).status_code in (302, 404)
+    response = admin_client.post(
+        "/admin/mcu/organisation/add/",
+        {
+            "municipality": world.mun.pk,
+            "name": "МУП «Новая организация»",
+            "kind": "enterprise",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Organisation.objects.get(name="МУП «Новая организация»").municipality == world.mun
+
+
+def test_head_cannot_put_an_organisation_into_another_municipality(admin_client, world):
+    response = admin_client.post(
+        "/admin/mcu/organisation/add/",
+        {
+            "municipality": world.mun_other.pk,
+            "name": "Чужая",
+            "kind": "enterprise",
+        },
+    )
+    assert response.status_code == 200  # the form comes back with an error
+    assert not Organisation.objects.filter(name="Чужая").exists()
+
+
+def test_head_adds_an_executor_to_own_municipality_without_admin_rights(admin_client, world):
+    response = admin_client.post(
+        "/admin/mcu/user/add/",
+        {
+            "username": "new_exec",
+            "password1": "Pa55-word-long",
+            "password2": "Pa55-word-long",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user = User.objects.get(username="new_exec")
+    assert user.municipality == world.mun
+    assert not user.is_staff and not user.is_superuser
+    form = admin_client.get(f"/admin/mcu/user/{user.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in form
+    assert 'name="is_staff"' not in form
+    assert 'value="observer"' not in form  # region observers are the superuser's
+
+
+def test_head_does_not_see_superusers_or_other_municipalities_people(admin_client, world):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True, role="")
+    listing = admin_client.get("/admin/mcu/user/").content.decode()
+    assert "curator_other" not in listing
+    assert ">root<" not in listing
+    assert admin_client.get(f"/admin/mcu/user/{root.pk}/change/").status_code in (302, 404)
+
+
+def test_other_staff_roles_get_no_admin(client, world):
+    curator = world.users["curator"]
+    curator.is_staff = True
+    curator.save()
+    client.force_login(curator)
+    assert client.get("/admin/mcu/organisation/").status_code == 403
+
+
+def test_list_filter_offers_only_own_organisations(client, world):
+    OrganisationFactory(municipality=world.mun_other, name="Саратовская контора")
+    client.force_login(world.users["administrator"])
+    page = client.get("/cases/").content.decode()
+    assert world.org.name in page
+    assert "Саратовская контора" not in page
+    # Naming another municipality's organisation in the API is a 400 on the field.
+    response = client.get("/api/v1/cases/", {"organization": world.org_other.pk})
+    assert response.status_code == 400
+    assert "organization" in response.json()
