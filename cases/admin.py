@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from mcu.admin_base import MunicipalAdmin
 
@@ -11,6 +12,7 @@ from .models import (
     CaseEvent,
     Feedback,
 )
+from .services import case_edit_by_admin
 
 
 class CaseEventInline(admin.TabularInline):
@@ -73,6 +75,15 @@ class CaseAdmin(admin.ModelAdmin):
         "fast_track",
     ]
     inlines = [AnswerInline, CaseEventInline]
+    # A link typed without a scheme is https (Django 6's default, said explicitly now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_permission(self, request):
+        # Cases come in through the channels and the registration forms, with their clocks.
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        case_edit_by_admin(case=obj, actor=request.user, changed_fields=form.changed_data)
 
 
 @admin.register(CaseEvent)

@@ -86,7 +86,9 @@ def case_register(
         kind=kind,
         channel=channel,
         text=text,
-        received_at=received_at or timezone.now(),
+        # Whole seconds: the admin and the forms show no microseconds, so a re-saved card
+        # does not silently move the time of receipt.
+        received_at=(received_at or timezone.now()).replace(microsecond=0),
         status=CaseStatus.NEW,
         **fields,
     )
@@ -111,6 +113,30 @@ def case_register(
 # ---------------------------------------------------------------------------------------
 # Who may do what
 # ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_edit_by_admin(*, case: Case, actor, changed_fields: list[str]) -> Case:
+    """A superuser corrected a case's card in the Django admin: save it and put the edit
+    in the audit trail like any other change (the field names, not their values, which
+    may be personal data). The status is not editable there; the workflow owns it."""
+    if not changed_fields:
+        return case
+    case.full_clean(exclude=["search_text"])
+    case.search_text = case_search_text(case)
+    case.version += 1
+    case.save()
+    event_record(
+        case=case,
+        action=EventAction.EDIT,
+        actor=actor,
+        from_status=case.status,
+        to_status=case.status,
+        payload={"fields": sorted(changed_fields), "via": "admin"},
+    )
+    if {"category", "kind", "channel", "fast_track"} & set(changed_fields):
+        clocks.recompute(case)
+    return case
 
 
 def _roles(user) -> frozenset[str]:

@@ -2,6 +2,7 @@
 of their own municipality only, and never with admin rights to give away."""
 
 import pytest
+from django.utils import timezone
 
 from mcu.models import Organisation, User
 from tests.factories import OrganisationFactory, UserFactory
@@ -112,3 +113,54 @@ def test_list_filter_offers_only_own_organisations(client, world):
     response = client.get("/api/v1/cases/", {"organization": world.org_other.pk})
     assert response.status_code == 400
     assert "organization" in response.json()
+
+
+def test_a_superusers_correction_in_the_admin_lands_in_the_audit_trail(client, world):
+    from cases.models import CaseEvent
+    from cases.services import case_register
+
+    case = case_register(
+        municipality=world.mun,
+        kind="incident",
+        channel="vk",
+        text="Яма на дороге",
+        address="ул. Лазо, 1",
+    )
+    root = UserFactory(username="root", is_superuser=True, is_staff=True, role="")
+    client.force_login(root)
+    form = client.get(f"/admin/cases/case/{case.pk}/change/")
+    assert form.status_code == 200
+    data = {
+        "municipality": world.mun.pk,
+        "kind": "incident",
+        "channel": "vk",
+        "source": "manual",
+        "external_id": "",
+        "registration_number": case.registration_number,
+        # The admin shows and reads times in the user's municipality zone.
+        "received_at_0": timezone.localtime(case.received_at, root.municipality.zone).strftime(
+            "%d.%m.%Y"
+        ),
+        "received_at_1": timezone.localtime(case.received_at, root.municipality.zone).strftime(
+            "%H:%M:%S"
+        ),
+        "text": "Яма на дороге",
+        "address": "ул. Лазо, 3",
+        "answers-TOTAL_FORMS": "0",
+        "answers-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "1",
+        "events-INITIAL_FORMS": "1",
+    }
+    # A field with a callable default carries its initial value in hidden inputs.
+    data["initial-received_at_0"] = data["received_at_0"]
+    data["initial-received_at_1"] = data["received_at_1"]
+    data["events-0-id"] = case.events.get().pk
+    data["events-0-case"] = case.pk
+    response = client.post(f"/admin/cases/case/{case.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    case.refresh_from_db()
+    assert case.address == "ул. Лазо, 3"
+    edit = CaseEvent.objects.get(case=case, action="edit")
+    assert edit.actor == root
+    assert edit.payload == {"fields": ["address"], "via": "admin"}
+    assert "лазо, 3" in case.search_text

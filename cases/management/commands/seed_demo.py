@@ -27,6 +27,17 @@ EXECUTOR2_ORG = 16  # МУП «Междуреченский водоканал»
 OTHER_MUNICIPALITY_CASES = 25
 
 
+def _short(name: str) -> str:
+    """«Отдел … администрации Междуреченского городского округа» → «Отдел …» for lists."""
+    for tail in (
+        " администрации Междуреченского городского округа",
+        " Междуреченского городского округа",
+    ):
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return ""
+
+
 class Command(BaseCommand):
     help = "Заполняет систему демонстрационными данными (повторный запуск ничего не меняет)."
 
@@ -82,7 +93,7 @@ class Command(BaseCommand):
         orgs = []
         for name, kind in MEZHDURECHENSK_ORGANISATIONS:
             org, _ = Organisation.objects.get_or_create(
-                municipality=mzh, name=name, defaults={"kind": kind}
+                municipality=mzh, name=name, defaults={"kind": kind, "short_name": _short(name)}
             )
             orgs.append(org)
         for org_name in (
