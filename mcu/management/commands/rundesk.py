@@ -55,6 +55,7 @@ class Command(BaseCommand):
         url = f"http://{host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"МЦУ запущен: {url}  (Ctrl-C — остановить)"))
         self.stdout.write(f"Документация API: {url}api/docs/   Администрирование: {url}admin/")
+        self._print_demo_logins()
         try:
             while not stopping:
                 for name, proc in procs.items():
@@ -73,3 +74,28 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
             self.stdout.write("Остановлено.")
+
+    def _print_demo_logins(self) -> None:
+        """The demo logins once more, under the URL, where a new user looks first."""
+        from mcu.models import User
+
+        names = [
+            "curator",
+            "head",
+            "administrator",
+            "executor",
+            "executor2",
+            "observer",
+            "integration",
+            "admin",
+        ]
+        present = [
+            f"{u.username} ({u.get_role_display() or 'суперпользователь'})"
+            for u in sorted(
+                User.objects.filter(username__in=names), key=lambda u: names.index(u.username)
+            )
+        ]
+        if present:
+            self.stdout.write(
+                "Демо-входы (пароль DEMO_PASSWORD, по умолчанию demo): " + ", ".join(present)
+            )
