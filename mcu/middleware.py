@@ -1,4 +1,6 @@
-from django.utils import timezone
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import timezone, translation
 
 
 class MunicipalityTimezoneMiddleware:
@@ -17,3 +19,18 @@ class MunicipalityTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class DeskLocaleMiddleware(LocaleMiddleware):
+    """Russian unless the user chose English with the switcher (the language cookie).
+
+    The browser's Accept-Language is not asked: the desk is a Russian office tool, and a
+    clerk whose browser happens to be English should still see the regulations' terms.
+    """
+
+    def process_request(self, request):
+        code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if code not in dict(settings.LANGUAGES):
+            code = settings.LANGUAGE_CODE
+        translation.activate(code)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -216,3 +216,11 @@ def test_the_compiled_catalog_matches_its_source(language):
                     assert catalog.get((entry["msgid"], index)) == value, entry["msgid"]
         elif entry["msgstr"]:
             assert catalog.get(entry["msgid"]) == entry["msgstr"], entry["msgid"]
+
+
+def test_an_english_browser_still_gets_russian_until_the_user_switches(client, db):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="ru"' in page
+    client.cookies["django_language"] = "en"
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'lang="en"' in page
