@@ -1,7 +1,7 @@
 """Celery tasks of the deadlines app: thin, idempotent (STYLE §6.6)."""
 
 from celery import shared_task
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from mcu.models import Municipality
 from mcu.tasks import deliver_notifications as deliver_notifications_task
@@ -20,14 +20,28 @@ def sweep_deadlines() -> dict:
     return vars(result)
 
 
-@shared_task(name="deadlines.recompute", ignore_result=True)
+# Only a database that is briefly away is worth another try; a bug is not (STYLE §6.6).
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="deadlines.recompute",
+    ignore_result=True,
+    autoretry_for=TRANSIENT_DB_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+)
 def recompute_deadlines(
     municipality_id: int | None = None,
     policy_id: int | None = None,
     rule_id: int | None = None,
     everything: bool = False,
 ) -> int:
-    """Recompute open clocks after an admin edit (enqueued with ``transaction.on_commit``)."""
+    """Recompute open clocks after an admin edit (enqueued with ``transaction.on_commit``).
+
+    Idempotent: it recomputes from the current rules and calendar, so a retry or a second
+    delivery changes nothing more. The periodic sweep needs no retry: it runs every minute
+    and catches up by itself."""
     if municipality_id is not None:
         municipality = Municipality.objects.filter(pk=municipality_id).first()
         return services.calendar_changed(municipality=municipality) if municipality else 0

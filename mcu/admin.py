@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from .admin_base import MunicipalAdmin, SuperuserEditsAdmin, is_head
-from .choices import Role
+from .choices import CaseKind, Role
 from .models import Category, District, Municipality, Notification, Organisation, User
 
 #: Roles a head of a centre may give; observers (region level) and superusers are set up
@@ -59,10 +61,24 @@ class CategoryAdmin(SuperuserEditsAdmin):
     autocomplete_fields = ["parent"]
 
 
+class DeskUserChangeForm(UserChangeForm):
+    """The coordinated kinds as checkboxes, not a JSON list typed by hand."""
+
+    kinds = forms.MultipleChoiceField(
+        label=_("Координируемые виды сообщений"),
+        choices=CaseKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Для администратора: ни одного — все виды."),
+    )
+
+
 @admin.register(User)
 class DeskUserAdmin(MunicipalAdmin, UserAdmin):
     """Superusers manage everyone; the head of a centre manages the staff and executors of
     their municipality, without any field that grants admin rights."""
+
+    form = DeskUserChangeForm
 
     list_display = [
         "username",

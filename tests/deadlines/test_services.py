@@ -172,3 +172,13 @@ def test_defaults_load_is_idempotent(defaults):
     assert services.deadline_defaults_load() == 0
     assert services.production_calendar_load() == 0
     assert DeadlinePolicy.objects.count() == 13
+
+
+def test_recompute_task_retries_only_a_database_that_is_briefly_away():
+    from django.db import OperationalError
+
+    from deadlines.tasks import recompute_deadlines
+
+    assert OperationalError in recompute_deadlines.autoretry_for
+    assert ValueError not in recompute_deadlines.autoretry_for
+    assert recompute_deadlines.max_retries == 5

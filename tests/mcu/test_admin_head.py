@@ -164,3 +164,27 @@ def test_a_superusers_correction_in_the_admin_lands_in_the_audit_trail(client, w
     assert edit.actor == root
     assert edit.payload == {"fields": ["address"], "via": "admin"}
     assert "лазо, 3" in case.search_text
+
+
+def test_head_sets_the_kinds_an_administrator_coordinates_with_checkboxes(admin_client, world):
+    user = world.users["administrator"]
+    form = admin_client.get(f"/admin/mcu/user/{user.pk}/change/").content.decode()
+    assert 'type="checkbox" name="kinds" value="incident"' in form
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "role": "administrator",
+        "municipality": world.mun.pk,
+        "kinds": ["incident", "pos"],
+        "date_joined_0": "01.01.2026",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "01.01.2026",
+        "initial-date_joined_1": "00:00:00",
+    }
+    response = admin_client.post(f"/admin/mcu/user/{user.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user.refresh_from_db()
+    assert user.kinds == ["incident", "pos"]
