@@ -99,3 +99,14 @@ def _shipped_defaults(request):
     deadline_defaults_load()
     production_calendar_load()
     calendars_invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _russian_after_each_test():
+    """A request in English leaves English active in the thread; the next test of the same
+    worker must start in the desk's language again."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
