@@ -1,5 +1,6 @@
-"""Reference data shipped with the desk: the seeds' municipalities, the sector tree and the
-executor organisations of Междуреченск (постановление № 1396-н, приложение № 3)."""
+"""Reference data shipped with the desk: the municipalities of docs/regulations/, the
+sector tree and the executor organisations of Междуреченск (постановление № 1396-н,
+приложение № 3)."""
 
 # (slug, name, region, IANA zone, registration prefix, districts)
 MUNICIPALITIES = [
@@ -54,7 +55,7 @@ MUNICIPALITIES = [
     ),
 ]
 
-# Sectors named in the seeds (Саратов §3.6, Ставрополь §11): code, name, categories with
+# Sectors named in the regulations (Саратов §3.6, Ставрополь §11): code, name, categories with
 # subcategories.
 CATEGORY_TREE = [
     (

@@ -70,17 +70,63 @@ def test_every_year_records_how_it_was_obtained():
     assert "derived" in meta["2027"]
 
 
-def test_2025_and_2026_are_copied_from_the_official_reference():
-    # The shipped file must keep the official facts verbatim.
-    reference_path = DATA_PATH.parents[3] / "shared" / "reference"
-    reference_file = reference_path / "ru_production_calendar_2025_2026.json"
-    if not reference_file.exists():
-        pytest.skip("the shared reference is not beside the repository")
-    reference = json.loads(reference_file.read_text(encoding="utf-8"))
-    shipped = _raw()
-    for year in ("2025", "2026"):
-        for key in ("non_working_holidays", "working_weekends", "shortened_days", "transfers"):
-            assert shipped[year][key] == reference[year][key], (year, key)
+# The published calendars, written out by hand (постановление Правительства РФ от
+# 04.10.2024 № 1335 for 2025; the decree of 24.09.2025 for 2026; ТК РФ ст. 95, 112).
+OFFICIAL = {
+    2025: {
+        "days_off": [
+            "01-01",
+            "01-02",
+            "01-03",
+            "01-06",
+            "01-07",
+            "01-08",
+            "05-01",
+            "05-02",
+            "05-08",
+            "05-09",
+            "06-12",
+            "06-13",
+            "11-03",
+            "11-04",
+            "12-31",
+        ],
+        "working_weekends": ["11-01"],
+        "shortened": ["03-07", "04-30", "06-11", "11-01"],
+    },
+    2026: {
+        "days_off": [
+            "01-01",
+            "01-02",
+            "01-05",
+            "01-06",
+            "01-07",
+            "01-08",
+            "01-09",
+            "02-23",
+            "03-09",
+            "05-01",
+            "05-11",
+            "06-12",
+            "11-04",
+            "12-31",
+        ],
+        "working_weekends": [],
+        "shortened": ["04-30", "05-08", "06-11", "11-03"],
+    },
+}
+
+
+@pytest.mark.parametrize("year", sorted(OFFICIAL))
+def test_2025_and_2026_are_the_published_calendars(year):
+    yd = load_national_calendar()[year]
+    expected = {
+        key: {date.fromisoformat(f"{year}-{md}") for md in days}
+        for key, days in OFFICIAL[year].items()
+    }
+    assert yd.days_off == expected["days_off"]
+    assert yd.working_weekends == expected["working_weekends"]
+    assert yd.shortened == expected["shortened"]
 
 
 @pytest.mark.parametrize("year", YEARS)

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         celery = [python, "-m", "celery", "-A", "mcu"]
         commands = {
             "web": [python, manage, "runserver", f"{host}:{port}", "--noreload"],
-            # -B embeds beat: exactly one such worker may run (STACK-NOTES §3).
+            # -B embeds beat: exactly one such worker may run, or beat would tick twice.
             "worker": [
                 *celery,
                 "worker",
