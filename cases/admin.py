@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
-from mcu.admin_base import MunicipalAdmin
+from mcu.admin_base import MunicipalAdmin, SuperuserOnlyAdmin
+from mcu.exceptions import StateConflict
 
 from .models import (
     Answer,
@@ -45,7 +47,7 @@ class AnswerInline(admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(SuperuserOnlyAdmin):
     """Read-mostly: the workflow changes cases through services, not through the admin."""
 
     list_display = [
@@ -83,11 +85,15 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        case_edit_by_admin(case=obj, actor=request.user, changed_fields=form.changed_data)
+        try:
+            case_edit_by_admin(case=obj, actor=request.user, changed_fields=form.changed_data)
+        except StateConflict as exc:
+            # The case moved on while the form was open: nothing was written.
+            raise PermissionDenied(str(exc.message)) from exc
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(SuperuserOnlyAdmin):
     list_display = ["case", "at", "actor", "action", "from_status", "to_status"]
     list_filter = ["action"]
     raw_id_fields = ["case", "actor"]
@@ -135,7 +141,7 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(SuperuserOnlyAdmin):
     list_display = ["case", "kind", "status", "author", "created_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["case", "author"]
@@ -157,7 +163,7 @@ class AnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(SuperuserOnlyAdmin):
     list_display = ["case", "rating", "reopened", "recorded_by", "at"]
     list_filter = ["reopened", "rating"]
     raw_id_fields = ["case", "answer", "recorded_by"]

@@ -19,8 +19,9 @@ from .models import Case
 class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args, case: Case, user=None, **kwargs):
         self.case = case
+        self.user = user
         kwargs.setdefault("initial", {}).setdefault("version", case.version)
         kwargs.setdefault("auto_id", f"id_%s_{self.action}")
         super().__init__(*args, **kwargs)
@@ -111,15 +112,14 @@ class RejectForm(VersionForm):
         self.duplicate_case = None
         if kind == "duplicate":
             number = (d.get("duplicate_of") or "").strip().lstrip("#№ ")
-            original = (
-                Case.objects.filter(municipality_id=self.case.municipality_id)
-                .filter(registration_number=number)
-                .first()
-            )
+            # Only a case the user may see: the form must not confirm that a number
+            # exists outside their scope.
+            candidates = (
+                Case.objects.visible_to(self.user) if self.user is not None else Case.objects
+            ).filter(municipality_id=self.case.municipality_id)
+            original = candidates.filter(registration_number=number).first()
             if original is None and number.isdigit():
-                original = Case.objects.filter(
-                    municipality_id=self.case.municipality_id, pk=int(number)
-                ).first()
+                original = candidates.filter(pk=int(number)).first()
             if original is None or original.pk == self.case.pk:
                 self.add_error("duplicate_of", _("Укажите номер исходного сообщения."))
             self.duplicate_case = original

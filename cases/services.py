@@ -124,8 +124,18 @@ def case_edit_by_admin(*, case: Case, actor, changed_fields: list[str]) -> Case:
         return case
     case.full_clean(exclude=["search_text"])
     case.search_text = case_search_text(case)
+    # Only the corrected fields, and only over the version the form was loaded with: a
+    # workflow step taken meanwhile is never overwritten (it becomes a 409 instead).
+    values = {name: getattr(case, name) for name in changed_fields}
+    updated = Case.objects.filter(pk=case.pk, version=case.version).update(
+        **values,
+        search_text=case.search_text,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if updated != 1:
+        raise StateConflict()
     case.version += 1
-    case.save()
     event_record(
         case=case,
         action=EventAction.EDIT,

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -108,8 +109,11 @@ def case_bulk_assign_view(request):
     if not _can_bulk_assign(request.user):
         return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
     form = BulkAssignForm(request.POST, user=request.user)
-    back = request.POST.get("next") or reverse("cases:list")
-    if not back.startswith("/"):
+    back = request.POST.get("next") or ""
+    # Only a page of this desk: «//evil.example» or «/\\evil» must not leave it.
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("cases:list")
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -149,7 +153,7 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
         if bound_form is not None and bound_form.action == action:
             form = bound_form
         else:
-            form = ACTION_FORMS[action](case=case)
+            form = ACTION_FORMS[action](case=case, user=user)
         forms.append((action, ACTION_LABELS[action], form))
     answers = list(case_answers(case=case))
     return {
@@ -190,7 +194,7 @@ def case_action_view(request, pk: int, action: str):
         case = case_get_for_user(user=request.user, pk=pk)
     except NotFound:
         return render(request, "404.html", status=404)
-    form = ACTION_FORMS[action](request.POST, request.FILES, case=case)
+    form = ACTION_FORMS[action](request.POST, request.FILES, case=case, user=request.user)
     status, message = 200, None
     if form.is_valid():
         try:
@@ -231,6 +235,12 @@ def case_action_view(request, pk: int, action: str):
         return redirect("cases:list")
     if status == 200 and form is None:
         message = _("Готово: %(action)s.") % {"action": ACTION_LABELS[action].lower()}
+    if status == 409 and form is not None:
+        # The typed text stays, and the form now carries the version just shown: after
+        # reading what the other person changed, the user may send it again.
+        data = request.POST.copy()
+        data["version"] = str(case.version)
+        form = ACTION_FORMS[action](data, case=case, user=request.user)
     context = _card_context(
         request, case, bound_form=form if status != 200 else None, message=message
     )
@@ -269,7 +279,7 @@ def answer_template_insert_view(request, pk: int):
         text = (
             f"{current.rstrip()}\n\n{template.text}".strip() if current.strip() else (template.text)
         )
-    form = ACTION_FORMS[action](initial={"text": text}, case=case)
+    form = ACTION_FORMS[action](initial={"text": text}, case=case, user=request.user)
     return render(request, "cases/_answer_textarea.html", {"field": form["text"]})
 
 

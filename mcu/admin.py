@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import MunicipalAdmin, SuperuserEditsAdmin, is_head
+from .admin_base import MunicipalAdmin, SuperuserEditsAdmin, SuperuserOnlyAdmin, is_head
 from .choices import CaseKind, Role
 from .models import Category, District, Municipality, Notification, Organisation, User
 
@@ -148,7 +148,7 @@ class DeskUserAdmin(MunicipalAdmin, UserAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(SuperuserOnlyAdmin):
     list_display = [
         "title",
         "recipient",

@@ -78,3 +78,25 @@ class MunicipalAdmin(SuperuserEditsAdmin):
                 # Organisations, districts, users of other municipalities are not offered.
                 kwargs["queryset"] = model.objects.filter(municipality_id=mun)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    """Cases, answers, feedback and notifications hold residents' personal data across
+    municipalities: in the admin they are the superuser's alone, whatever model
+    permissions a staff group may be given. Staff work with them in the desk itself,
+    where every screen is scoped."""
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone, translation
 
@@ -34,3 +35,25 @@ class DeskLocaleMiddleware(LocaleMiddleware):
             code = settings.LANGUAGE_CODE
         translation.activate(code)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than any form of the desk can need (413) before reading it:
+    Django checks the size of an upload only after it has taken in the whole file."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            return HttpResponse(
+                translation.gettext("Слишком большой запрос: файлы не больше %(mb)s МБ.")
+                % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

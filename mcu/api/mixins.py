@@ -1,9 +1,24 @@
 """Scoping applied once for every API view (NetBox's base viewset ``initial()``)."""
 
+from django.utils import timezone
+
 
 class ScopedViewSetMixin:
     """Restricts ``queryset`` to what ``request.user`` may see. Subclasses never filter
     by role themselves, so no endpoint can forget it."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Token authentication happens here, after the middleware: only now is the user
+        # known, so only now can dates be read in their municipality's zone.
+        user = request.user
+        if user.is_authenticated and user.municipality_id:
+            timezone.activate(user.municipality.zone)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        timezone.deactivate()
+        return response
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)

@@ -143,3 +143,18 @@ def test_list_query_count_does_not_grow_with_rows(api, world, django_assert_max_
     CaseFactory.create_batch(30, municipality=world.mun, organisation=world.org)
     with django_assert_max_num_queries(8):
         api.get("/api/v1/cases/", {"page_size": 100})
+
+
+def test_a_token_client_reads_dates_in_its_municipality_zone(client, world):
+    """Token authentication runs after the middleware: the zone must still be the
+    municipality's, not the server default (2026-03-01 20:00 UTC is 2 March in Новокузнецк)."""
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=world.users["integration"])
+    case = CaseFactory(
+        municipality=world.mun, received_at=dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC)
+    )
+    response = client.get(
+        "/api/v1/cases/", {"received_after": "2026-03-02"}, HTTP_AUTHORIZATION=f"Token {token.key}"
+    )
+    assert _ids(response) == {case.pk}

@@ -386,3 +386,54 @@ def test_reject_as_a_duplicate_names_the_original(as_, world, make_case):
     assert dup.status == "rejected" and dup.duplicate_of == original
     event = CaseEvent.objects.get(case=dup, action="reject")
     assert event.reason == f"Дубликат сообщения № {original.registration_number}"
+
+
+def test_after_a_conflict_the_kept_form_can_be_sent_again(as_, world, make_case, drive):
+    """The executor had the card open; the curator marked the case fast-track meanwhile.
+    The 409 keeps the text with the new version, so a second send goes through."""
+    import re
+
+    case = drive(make_case(), "in_progress")
+    stale = case.version
+    as_(world.users["curator"]).post(f"/cases/{case.pk}/do/set_fast_track/", {"value": "on"})
+    executor = as_(world.users["executor"])
+    data = {
+        "text": "Промежуточно: выезд завтра",
+        "promised_at": "2026-12-01T10:00",
+        "version": stale,
+    }
+    response = executor.post(f"/cases/{case.pk}/do/interim_answer/", data)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Промежуточно: выезд завтра" in html
+    case.refresh_from_db()
+    versions = re.findall(r'name="version" value="(\d+)"', html)
+    assert versions and set(versions) == {str(case.version)}
+    data["version"] = case.version
+    response = executor.post(f"/cases/{case.pk}/do/interim_answer/", data)
+    assert response.status_code in (200, 302)
+    assert CaseEvent.objects.filter(case=case, action="interim_answer").count() == 1
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_bulk_assignment_never_redirects_off_the_desk(as_, world, target):
+    response = as_(world.users["administrator"]).post(
+        "/cases/bulk-assign/", {"ids": [], "organization": world.org.pk, "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/cases/"
+
+
+def test_a_duplicate_reference_must_be_a_case_the_user_can_see(as_, world, make_case):
+    hidden = make_case(kind="appeal", channel="letter", organisation=None)
+    case = make_case(organisation=None)
+    response = as_(world.users["admin_incidents"]).post(
+        f"/cases/{case.pk}/do/reject/",
+        {
+            "reason_kind": "duplicate",
+            "duplicate_of": hidden.registration_number,
+            "version": case.version,
+        },
+    )
+    assert response.status_code == 400
+    assert not CaseEvent.objects.filter(case=case, action="reject").exists()

@@ -188,3 +188,32 @@ def test_head_sets_the_kinds_an_administrator_coordinates_with_checkboxes(admin_
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
     assert user.kinds == ["incident", "pos"]
+
+
+def test_cases_and_notifications_are_the_superusers_alone_in_the_admin(client, world):
+    from django.contrib.auth.models import Permission
+
+    staff = world.users["administrator"]
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_case", "view_notification"])
+    )
+    client.force_login(staff)
+    assert client.get("/admin/cases/case/").status_code == 403
+    assert client.get("/admin/mcu/notification/").status_code == 403
+
+
+def test_an_admin_correction_never_overwrites_a_step_taken_meanwhile(world):
+    from cases.models import Case
+    from cases.services import case_edit_by_admin, case_register
+    from mcu.exceptions import StateConflict
+
+    case = case_register(municipality=world.mun, kind="incident", channel="vk", text="Яма")
+    loaded = Case.objects.get(pk=case.pk)
+    Case.objects.filter(pk=case.pk).update(status="assigned", version=case.version + 1)
+    loaded.address = "ул. Лазо, 3"
+    with pytest.raises(StateConflict):
+        case_edit_by_admin(case=loaded, actor=None, changed_fields=["address"])
+    case.refresh_from_db()
+    assert case.status == "assigned" and case.address == ""

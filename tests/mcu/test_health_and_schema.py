@@ -39,3 +39,15 @@ def test_pages_require_login(client, db):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 def test_runs_on_postgresql(db):
     assert connection.vendor == "postgresql"
+
+
+def test_a_body_larger_than_any_form_needs_is_refused_before_it_is_read(client, world, settings):
+    client.force_login(world.users["executor"])
+    response = client.post(
+        "/cases/1/do/submit_answer/",
+        data=b"x",
+        content_type="application/octet-stream",
+        CONTENT_LENGTH=str(settings.MAX_REQUEST_BYTES + 1),
+    )
+    assert response.status_code == 413
+    assert "Слишком большой запрос" in response.content.decode()
