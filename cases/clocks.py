@@ -87,10 +87,22 @@ def meet(case, *stages: str, at: datetime | None = None) -> None:
     for stage in stages:
         # A stage that is not running (no rule, or met already) is a no-op update.
         deadline_services.deadline_meet(case=case, stage=stage, at=at)
+    if PROMISE in stages:
+        _promise_over(case)
 
 
 def cancel(case, stage: str | None = None, *, at: datetime | None = None) -> None:
     deadline_services.deadline_cancel(case=case, stage=stage, at=at)
+    if stage in (None, PROMISE):
+        _promise_over(case)
+
+
+def _promise_over(case) -> None:
+    """The promised date no longer stands (a new date, the answer published, the case
+    rejected or closed): the administrators' reminder for it is withdrawn."""
+    from .notify import promise_reminders_withdraw
+
+    promise_reminders_withdraw(case)
 
 
 def recompute(case) -> None:

@@ -8,11 +8,17 @@ nothing twice. Delivery by e-mail and Telegram is the notifications task's job.
 
 from datetime import datetime
 
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from mcu.choices import Role
-from mcu.models import User
+from mcu.models import Notification, User
 from mcu.notifications import notify
+
+PROMISE_CHECK = "case.promise_check"
+WITHDRAWN = "отозвано: срок изменён или ответ опубликован"
 
 
 def _administrators(case) -> list[User]:
@@ -48,15 +54,55 @@ def _send(
     body: str = "",
     send_after: datetime | None = None,
     actor_id: int | None = None,
+    subject: str | int | None = None,
 ) -> None:
     notify(
         recipients=[u for u in recipients if u.pk != actor_id],
         event=f"case.{event}",
-        subject=event_id,
+        subject=event_id if subject is None else subject,
         title=title,
         body=body,
         url=reverse("cases:detail", args=[case.pk]),
         send_after=send_after,
+    )
+
+
+def _promise_subject(case, promised_at: datetime | None, event_id: int) -> str:
+    """``<case>@<promised date, epoch seconds>:<event>``: the key names the case (so
+    :func:`promise_reminders_withdraw` finds its reminders) and the date promised."""
+    stamp = int(promised_at.timestamp()) if promised_at is not None else "none"
+    return f"{case.pk}@{stamp}:{event_id}"
+
+
+def promise_reminders_withdraw(case) -> int:
+    """Withdraw the case's «обещанный срок» reminders not delivered yet; return how many.
+
+    Call when the promise no longer stands: a new interim answer (before its own reminder
+    is created), publication, rejection, closure. A pending e-mail or Telegram message is
+    marked failed with the reason, and the row is marked read so the bell never counts
+    it. Reminders already delivered or already shown in the bell are left alone.
+    """
+    now = timezone.now()
+    waiting = (Notification.Status.PENDING, Notification.Status.SENDING)
+    rows = Notification.objects.filter(
+        event=PROMISE_CHECK, key__startswith=f"{PROMISE_CHECK}:{case.pk}@"
+    ).filter(
+        Q(email_status__in=waiting)
+        | Q(telegram_status__in=waiting)
+        | Q(send_after__gt=now, attempts=0, read_at__isnull=True)
+    )
+
+    def withdrawn(field: str) -> Case:
+        return Case(
+            When(**{f"{field}__in": waiting}, then=Value(Notification.Status.FAILED)),
+            default=field,
+        )
+
+    return rows.update(
+        email_status=withdrawn("email_status"),
+        telegram_status=withdrawn("telegram_status"),
+        last_error=WITHDRAWN,
+        read_at=Coalesce("read_at", Value(now)),
     )
 
 
@@ -108,6 +154,7 @@ def case_notify(
             recipients=_administrators(case),
             title=f"Наступил обещанный срок по {number}: проверьте фото и факты",
             send_after=promised_at,
+            subject=_promise_subject(case, promised_at, event_id),
             **common,
         )
     elif action == "submit_answer":

@@ -287,12 +287,18 @@ def _notify(ids: list[int], event: str, now: datetime) -> int:
         body = "\n".join(lines)
         send_after = _send_after(clock, event, now)
         url = _case_url(case)
+        # A warning is about one warning instant: a recomputed clock whose warn_at moved
+        # (``_recompute`` clears warned_at) is warned again under a new key, while a re-run
+        # of the same sweep still finds the key taken.
+        subject: str | int = clock.pk
+        if event == DeadlineEvent.WARNING and clock.warn_at is not None:
+            subject = f"{clock.pk}@{int(clock.warn_at.timestamp())}"
         for user in people.for_event(clock, event):
             specs.append(
                 NotificationSpec(
                     recipient=user,
                     event=f"deadline.{event}",
-                    subject=clock.pk,
+                    subject=subject,
                     title=title,
                     body=body,
                     url=url,

@@ -40,6 +40,7 @@ __all__ = [
     "notification_key",
     "notifications_create",
     "notifications_deliver",
+    "notifications_visible",
     "notify",
     "send_email",
     "send_telegram",
@@ -147,6 +148,20 @@ def notify(
             send_after=send_after,
         )
         for user in recipients
+    )
+
+
+def notifications_visible(user: User, *, now: datetime | None = None):
+    """The user's in-app notifications whose time has come (the bell, the list).
+
+    A reminder created ahead (``send_after`` in the future: waiting for working hours or
+    for a promised date) is not shown before then. Once delivery has touched a row
+    (``attempts > 0``) its ``send_after`` is a lease or a retry backoff, not a waiting
+    time, so it stays visible.
+    """
+    now = now or timezone.now()
+    return user.notifications.filter(
+        Q(send_after__isnull=True) | Q(send_after__lte=now) | Q(attempts__gt=0)
     )
 
 

@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .health import check_broker, check_database
+from .notifications import notifications_visible
 
 
 @never_cache
@@ -26,12 +27,14 @@ def home(request):
 
 @login_required
 def notification_list(request):
-    items = request.user.notifications.all()[:200]
+    items = notifications_visible(request.user)[:200]
     return render(request, "mcu/notifications.html", {"notifications": items})
 
 
 @login_required
 @require_POST
 def notification_mark_read(request):
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    # Only what the user sees: a reminder still waiting must not arrive already read.
+    now = timezone.now()
+    notifications_visible(request.user, now=now).filter(read_at__isnull=True).update(read_at=now)
     return redirect("notifications")
