@@ -92,3 +92,20 @@ def test_database_matches_database_url():
         "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else ("sqlite")
     )
     assert connection.vendor == expected
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example(settings):
+    import re
+
+    root = settings.BASE_DIR
+    read = set()
+    for path in (root / "mcu" / "settings").glob("*.py"):
+        read |= set(
+            re.findall(
+                r'env_(?:str|bool|int|list|secret)\("([A-Z0-9_]+)"',
+                path.read_text(encoding="utf-8"),
+            )
+        )
+    documented = (root / ".env.example").read_text(encoding="utf-8")
+    assert read, "no variables found: the pattern is stale"
+    assert sorted(v for v in read if v not in documented) == []
