@@ -51,3 +51,17 @@ def test_a_body_larger_than_any_form_needs_is_refused_before_it_is_read(client, 
     )
     assert response.status_code == 413
     assert "Слишком большой запрос" in response.content.decode()
+
+
+def test_the_integration_account_cannot_sign_in_to_the_pages(client, world):
+    response = client.post("/login/", {"username": "integration", "password": "pw"})
+    assert response.status_code == 200
+    assert "только через API" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    response = client.post("/login/", {"username": "administrator", "password": "pw"})
+    assert response.status_code == 302
+
+
+def test_a_wrong_password_is_said_in_russian(client, world):
+    page = client.post("/login/", {"username": "administrator", "password": "nope"})
+    assert "Пожалуйста, введите правильные имя пользователя и пароль" in page.content.decode()
