@@ -12,7 +12,6 @@ from django.utils.translation import ngettext
 
 from mcu.exceptions import InvalidInput
 
-ALLOWED_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf")
 MAX_FILES = settings.ATTACHMENT_MAX_FILES
 #: ISO-BMFF brands of HEIF images as phone cameras write them
 _HEIC_BRANDS = {

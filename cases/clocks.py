@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deadlines import selectors as deadline_selectors
 from deadlines import services as deadline_services
+from deadlines.choices import Stage
 from deadlines.engine import CalendarDataMissing
 from deadlines.models import Deadline
 from mcu.choices import CaseKind, Role
@@ -36,12 +37,13 @@ from mcu.notifications import notify
 
 logger = logging.getLogger(__name__)
 
-FIRST_REPLY = "first_reply"
-ANSWER = "answer"
-REASSIGN_WINDOW = "reassign_window"
-PROMISE = "promise"
-REACTION = "reaction"
-REGISTER = "register"
+# The stages are deadlines' own; short names here so the services read as the lifecycle.
+FIRST_REPLY = Stage.FIRST_REPLY
+ANSWER = Stage.ANSWER
+REASSIGN_WINDOW = Stage.REASSIGN_WINDOW
+PROMISE = Stage.PROMISE
+REACTION = Stage.REACTION
+REGISTER = Stage.REGISTER
 
 REGISTRATION_STAGES: dict[str, tuple[str, ...]] = {
     CaseKind.INCIDENT: (FIRST_REPLY, ANSWER),
@@ -134,8 +136,3 @@ def expired_reaction_case_ids(*, now: datetime | None = None, limit: int = 200) 
         .order_by("due_at")
         .values_list("case_id", flat=True)[:limit]
     )
-
-
-def with_nearest_due(qs):
-    """Cases annotated with ``nearest_due_at`` and their running clocks prefetched."""
-    return deadline_selectors.with_nearest_due(qs)

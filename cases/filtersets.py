@@ -11,6 +11,7 @@ from django_filters.constants import EMPTY_VALUES
 from deadlines.selectors import case_clock_condition, case_overdue_condition, with_nearest_due
 from mcu.models import Category, District, Municipality, Organisation
 from mcu.text import fold
+from mcu.timefmt import user_zone
 
 from .choices import CaseKind, CaseStatus, Channel
 from .models import Case
@@ -148,11 +149,7 @@ class CaseFilterSet(django_filters.FilterSet):
 
     def filter_due_today(self, queryset, name, value):
         # A running clock due today, "today" in the user's municipality zone.
-        user = getattr(self.request, "user", None)
-        if user is not None and getattr(user, "municipality_id", None):
-            tz = user.municipality.zone
-        else:
-            tz = timezone.get_current_timezone()
+        tz = user_zone(getattr(self.request, "user", None)) or timezone.get_current_timezone()
         today = timezone.now().astimezone(tz).date()
         start = datetime.combine(today, time(0), tzinfo=tz)
         end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)

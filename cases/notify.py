@@ -116,7 +116,7 @@ def case_notify(
     promised_at: datetime | None = None,
 ) -> None:
     """The messages of one transition (the event's id makes their keys unique)."""
-    number = case.registration_number or f"#{case.pk}"
+    number = str(case)
     common = {"event_id": event_id, "actor_id": actor_id}
     if action == "assign":
         _send(
@@ -138,10 +138,11 @@ def case_notify(
             **common,
         )
     elif action == "interim_answer":
+        administrators = _administrators(case)
         _send(
             case,
             event="interim_answer",
-            recipients=_administrators(case),
+            recipients=administrators,
             title=f"Промежуточный ответ по {number}",
             **common,
         )
@@ -151,7 +152,7 @@ def case_notify(
         _send(
             case,
             event="promise_check",
-            recipients=_administrators(case),
+            recipients=administrators,
             title=f"Наступил обещанный срок по {number}: проверьте фото и факты",
             send_after=promised_at,
             subject=_promise_subject(case, promised_at, event_id),

@@ -5,7 +5,6 @@ from django.db.models import Q, QuerySet
 from mcu.exceptions import NotFound
 
 from .choices import EventAction
-from .filtersets import CaseFilterSet
 from .models import Answer, AnswerTemplate, Attachment, Case, CaseEvent
 from .queues import queue_counts
 
@@ -14,12 +13,6 @@ def case_base_queryset(*, user) -> QuerySet[Case]:
     return Case.objects.visible_to(user).select_related(
         "municipality", "district", "category", "category__parent", "organisation", "assignee"
     )
-
-
-def case_list(*, user, filters=None) -> QuerySet[Case]:
-    """The visible cases narrowed by the list's filterset (the page and the API share it)."""
-    qs = case_base_queryset(user=user)
-    return CaseFilterSet(filters or {}, queryset=qs, request=None).qs
 
 
 def case_get_for_user(*, user, pk, for_update: bool = False) -> Case:

@@ -163,9 +163,9 @@ def _roles(user) -> frozenset[str]:
 def _check_allowed(case: Case, action: str, actor) -> Transition:
     """The table row for this actor, action and status; 403 when the role never may,
     409 when the role may but not in the case's current status."""
-    roles = _roles(actor)
-    if not roles & roles_of(action):
+    if not case_role_may(actor, action):
         raise NotAllowed()
+    roles = _roles(actor)
     row = transition_for(action, case.status)
     if row is None or not roles & row.roles:
         raise StateConflict(
@@ -175,10 +175,15 @@ def _check_allowed(case: Case, action: str, actor) -> Transition:
     return row
 
 
-def case_check_role(user, action: str, *, case: Case | None = None) -> None:
+def case_role_may(user, action: str) -> bool:
+    """May the user's role take ``action`` in some status (the transition table's roles)?"""
+    return bool(_roles(user) & roles_of(action))
+
+
+def case_check_role(user, action: str) -> None:
     """403 unless the user's role may take ``action`` in some status (the cheap check an
     entry point makes before reading the input; the service checks everything again)."""
-    if not _roles(user) & roles_of(action):
+    if not case_role_may(user, action):
         raise NotAllowed()
 
 

@@ -63,7 +63,7 @@ def _t(sources, target, roles, *, reason=False, event=""):
     return Transition(frozenset(sources), target, frozenset(roles), reason, event)
 
 
-OPEN = [s for s in S.values if s not in (S.CLOSED, S.REJECTED)]
+OPEN = S.open_values()
 
 TRANSITIONS: dict[str, tuple[Transition, ...]] = {
     # Moderation: the administrator structures the item and names the executor. Re-assigning

@@ -33,6 +33,14 @@ def _recompute_later(**scope) -> None:
     transaction.on_commit(lambda: recompute_deadlines_task.delay(**scope))
 
 
+def _calendar_changed_later(municipality_id: int | None) -> None:
+    """A municipality's calendar changed, or the shared one (no municipality)."""
+    if municipality_id:
+        _recompute_later(municipality_id=municipality_id)
+    else:
+        _recompute_later(everything=True)
+
+
 # ---------------------------------------------------------------------------------------
 # Calendars
 # ---------------------------------------------------------------------------------------
@@ -63,18 +71,19 @@ class WorkScheduleAdmin(MunicipalAdmin):
         # The intervals may have changed without the schedule row: bump its stamp so the
         # cached calendars of every process see a new version.
         WorkSchedule.objects.filter(pk=schedule.pk).update(updated_at=timezone.now())
-        if schedule.municipality_id:
-            _recompute_later(municipality_id=schedule.municipality_id)
-        else:
-            _recompute_later(everything=True)
+        _calendar_changed_later(schedule.municipality_id)
 
     def delete_model(self, request, obj) -> None:
         municipality_id = obj.municipality_id
         super().delete_model(request, obj)
-        if municipality_id:
-            _recompute_later(municipality_id=municipality_id)
-        else:
-            _recompute_later(everything=True)
+        _calendar_changed_later(municipality_id)
+
+    def delete_queryset(self, request, queryset) -> None:
+        # «Delete selected» must recompute too, like deleting one schedule.
+        ids = set(queryset.values_list("municipality_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for municipality_id in ids:
+            _calendar_changed_later(municipality_id)
 
 
 @admin.register(CalendarDay)
@@ -197,13 +206,18 @@ class DeadlineRuleAdmin(MunicipalAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         # After the categories are saved: the rule may now win or lose for open clocks.
-        _recompute_later(rule_id=form.instance.pk)
         if change and {"stage", "kind", "municipality"} & set(form.changed_data):
-            # It may also have stopped applying where it used to.
+            # It may also have stopped applying where it used to: everything covers both.
             _recompute_later(everything=True)
+        else:
+            _recompute_later(rule_id=form.instance.pk)
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
+        _recompute_later(everything=True)
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
         _recompute_later(everything=True)
 
 

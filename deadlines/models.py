@@ -383,15 +383,9 @@ class DeadlineQuerySet(models.QuerySet):
     def open(self) -> DeadlineQuerySet:
         return self.filter(OPEN)
 
-    def overdue(self) -> DeadlineQuerySet:
-        return self.filter(RUNNING, breached_at__isnull=False)
-
     def obligations(self) -> DeadlineQuerySet:
         """Only the clocks whose breach makes a case overdue (choices.OBLIGATION_STAGES)."""
         return self.filter(stage__in=OBLIGATION_STAGES)
-
-    def at_risk(self) -> DeadlineQuerySet:
-        return self.filter(OPEN, warned_at__isnull=False)
 
 
 class Deadline(models.Model):
@@ -454,20 +448,3 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} — {self.due_at:%d.%m.%Y %H:%M}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.met_at is None and self.cancelled_at is None
-
-    @property
-    def state(self) -> str:
-        """met, cancelled, breached, warned or running (for display)."""
-        if self.met_at is not None:
-            return "met"
-        if self.cancelled_at is not None:
-            return "cancelled"
-        if self.breached_at is not None:
-            return "breached"
-        if self.warned_at is not None:
-            return "warned"
-        return "running"

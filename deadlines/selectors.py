@@ -18,8 +18,8 @@ __all__ = [
     "deadline_rule_for",
     "deadline_rules_active",
     "deadline_running",
-    "deadlines_expired",
     "deadlines_for_case",
+    "running_clocks",
     "with_nearest_due",
 ]
 
@@ -45,10 +45,9 @@ def deadlines_for_case(case) -> QuerySet[Deadline]:
     return Deadline.objects.filter(case=case).select_related("policy").order_by("started_at", "pk")
 
 
-def deadlines_expired(*, stage: str) -> QuerySet[Deadline]:
-    """Running clocks of a stage whose time is up, e.g. ``reaction``: the resident said
-    nothing for two days, so the workflow may close the case (Междуреченск 3.6)."""
-    return Deadline.objects.overdue().filter(stage=stage)
+def running_clocks() -> QuerySet[Deadline]:
+    """Running clocks with their policy, nearest due first (list badges, prefetches)."""
+    return Deadline.objects.running().select_related("policy").order_by("due_at")
 
 
 def with_nearest_due(qs: QuerySet) -> QuerySet:
@@ -69,7 +68,7 @@ def with_nearest_due(qs: QuerySet) -> QuerySet:
     return qs.annotate(nearest_due_at=Subquery(nearest)).prefetch_related(
         Prefetch(
             "deadlines",
-            queryset=Deadline.objects.running().select_related("policy").order_by("due_at"),
+            queryset=running_clocks(),
             to_attr="running_deadlines",
         )
     )

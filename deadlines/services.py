@@ -31,7 +31,7 @@ from .models import (
     WorkInterval,
     WorkSchedule,
 )
-from .selectors import deadline_rule_for, deadline_rules_active
+from .selectors import deadline_rule_for, deadline_rules_active, deadline_running
 from .sweep import SweepResult, deadlines_sweep
 
 __all__ = [
@@ -121,7 +121,7 @@ def deadline_start(
     """
     _check_aware(started_at, "started_at")
     _check_aware(due_at, "due_at")
-    running = Deadline.objects.running().filter(case=case, stage=stage).first()
+    running = deadline_running(case=case, stage=stage)
     if running is not None:
         return running
     rule = deadline_rule_for(case=case, stage=stage)

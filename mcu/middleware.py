@@ -3,6 +3,8 @@ from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone, translation
 
+from .timefmt import activate_user_zone
+
 
 class MunicipalityTimezoneMiddleware:
     """Show times in the user's municipality zone; stored times stay UTC."""
@@ -11,11 +13,7 @@ class MunicipalityTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.municipality_id:
-            timezone.activate(user.municipality.zone)
-        else:
-            timezone.deactivate()
+        activate_user_zone(getattr(request, "user", None))
         try:
             return self.get_response(request)
         finally:

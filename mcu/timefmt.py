@@ -3,6 +3,7 @@
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
@@ -43,3 +44,20 @@ def format_duration(seconds: int) -> str:
             return _("%(hours)s ч %(minutes)s мин") % {"hours": hours, "minutes": mins}
         return _("%(hours)s ч") % {"hours": hours}
     return _("%(minutes)s мин") % {"minutes": mins}
+
+
+def user_zone(user) -> zoneinfo.ZoneInfo | None:
+    """The zone a user works in: their municipality's; None without one (observers, the
+    anonymous) — then the default zone applies."""
+    if user is None or not user.is_authenticated or not user.municipality_id:
+        return None
+    return user.municipality.zone
+
+
+def activate_user_zone(user) -> None:
+    """Show and read times in the user's zone from here on (UTC stays in the database)."""
+    zone = user_zone(user)
+    if zone is None:
+        timezone.deactivate()
+    else:
+        timezone.activate(zone)

@@ -107,8 +107,9 @@ class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         # Scope (404) and role (403) before the body (400): an outsider learns nothing
         # from field errors. The state (409) is the service's, under the lock.
         action_name = self.action.replace("return_answer", "return")
-        case = case_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
-        services.case_check_role(self.request.user, action_name, case=case)
+        # The lookup alone: 404 for a case outside the scope.
+        case_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
+        services.case_check_role(self.request.user, action_name)
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)

@@ -7,6 +7,7 @@ some cases are answered in time, old open ones are overdue, as in a real desk.
 """
 
 import contextlib
+import functools
 import struct
 import zlib
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ ANSWERS = [
 ]
 
 
+@functools.cache
 def _demo_png(width: int = 480, height: int = 300) -> bytes:
     """A small, visible PNG for the demo's «фото выполненных работ»: a sky, a grey road and
     a fresh patch of asphalt, drawn with zlib alone (no imaging library needed)."""
@@ -81,9 +83,6 @@ def _demo_png(width: int = 480, height: int = 300) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
         + chunk(b"IEND", b"")
     )
-
-
-DEMO_PNG = _demo_png()
 
 
 @contextlib.contextmanager
@@ -185,7 +184,7 @@ def advance(case, status, *, users, organisation, category, district, rng) -> No
             elif step == "accept":
                 services.case_accept(case.pk, actor=executor)
             elif step == "submit":
-                photo = SimpleUploadedFile("foto.png", DEMO_PNG, content_type="image/png")
+                photo = SimpleUploadedFile("foto.png", _demo_png(), content_type="image/png")
                 services.case_submit_answer(
                     case.pk, actor=executor, text=rng.choice(ANSWERS), attachments=[photo]
                 )

@@ -19,7 +19,7 @@ from deadlines.calendars import calendar_for
 from deadlines.choices import OBLIGATION_STAGES
 from deadlines.engine import CalendarDataMissing, working_seconds_between
 from deadlines.models import Deadline
-from deadlines.selectors import deadlines_for_case
+from deadlines.selectors import deadlines_for_case, running_clocks
 from mcu.timefmt import format_duration, format_local
 
 register = template.Library()
@@ -141,12 +141,7 @@ def case_clock_badge(case) -> dict:
     ``deadlines.selectors.with_nearest_due`` (it prefetches ``running_deadlines``)."""
     running = getattr(case, "running_deadlines", None)
     if running is None:
-        running = list(
-            Deadline.objects.running()
-            .filter(case=case)
-            .select_related("policy")
-            .order_by("due_at")[:1]
-        )
+        running = list(running_clocks().filter(case=case))
     # An obligation clock first (answer, first reply…); else the window or the wait.
     obligations = [c for c in running if c.stage in OBLIGATION_STAGES]
     nearest = min(obligations or running, key=lambda c: c.due_at, default=None)

@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 
+from mcu.timefmt import activate_user_zone
+
 
 class ScopedViewSetMixin:
     """Restricts ``queryset`` to what ``request.user`` may see. Subclasses never filter
@@ -11,9 +13,7 @@ class ScopedViewSetMixin:
         super().initial(request, *args, **kwargs)
         # Token authentication happens here, after the middleware: only now is the user
         # known, so only now can dates be read in their municipality's zone.
-        user = request.user
-        if user.is_authenticated and user.municipality_id:
-            timezone.activate(user.municipality.zone)
+        activate_user_zone(request.user)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
