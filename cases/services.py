@@ -365,6 +365,10 @@ def case_reject(
     def apply(case: Case, change: Change) -> None:
         change.fields["closed_at"] = timezone.now()
         if duplicate_of is not None:
+            if duplicate_of.pk == case.pk or duplicate_of.municipality_id != case.municipality_id:
+                raise InvalidInput(
+                    _("Укажите другое сообщение того же МО как исходное."), field="duplicate_of"
+                )
             change.fields["duplicate_of"] = duplicate_of
             change.payload["duplicate_of"] = duplicate_of.pk
         change.after.append(lambda case, event: clocks.cancel(case, at=event.at))

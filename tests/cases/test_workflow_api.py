@@ -343,3 +343,20 @@ def test_every_action_is_documented_in_the_openapi_schema(api, world):
 
 def test_png_constant_is_a_png():
     assert PNG.startswith(b"\x89PNG")
+
+
+def test_a_case_cannot_be_rejected_as_a_duplicate_of_itself(world, make_case):
+    from rest_framework.test import APIClient
+
+    case = make_case(organisation=None)
+    client = APIClient()
+    client.force_authenticate(world.users["administrator"])
+    response = client.post(
+        f"/api/v1/cases/{case.pk}/reject/",
+        {"reason": "Дубликат", "duplicate_of": case.pk},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "duplicate_of" in response.json()
+    case.refresh_from_db()
+    assert case.status == "new"
