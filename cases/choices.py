@@ -18,10 +18,12 @@ class CaseStatus(models.TextChoices):
     PUBLISHED = "published", _("Опубликовано")
     CLOSED = "closed", _("Закрыто")
     REJECTED = "rejected", _("Отклонено")
+    # 59-ФЗ ст. 8 ч. 3: sent to the body whose competence it is; closed here.
+    FORWARDED = "forwarded", _("Переадресовано")
 
     @classmethod
     def open_values(cls) -> list[str]:
-        return [s for s in cls.values if s not in (cls.CLOSED, cls.REJECTED)]
+        return [s for s in cls.values if s not in (cls.CLOSED, cls.REJECTED, cls.FORWARDED)]
 
 
 class Channel(models.TextChoices):
@@ -71,5 +73,10 @@ class EventAction(models.TextChoices):
     REOPEN = "reopen", _("Повторное открытие")
     CLOSE = "close", _("Закрытие")
     SET_FAST_TRACK = "set_fast_track", _("Повышенная важность")
+    REGISTER_APPEAL = "register_appeal", _("Регистрация обращения (59-ФЗ)")
+    FORWARD = "forward", _("Переадресация по компетенции")
+    EXTEND = "extend", _("Продление срока рассмотрения")
+    PUBLISH_INTERIM = "publish_interim", _("Промежуточный ответ опубликован")
+    RETURN_INTERIM = "return_interim", _("Промежуточный ответ возвращён")
     EDIT = "edit", _("Изменение карточки")
     COMMENT = "comment", _("Комментарий")

@@ -2,19 +2,24 @@
 
 ``deadlines`` knows no workflow (DESIGN §7): it starts, meets, cancels and recomputes the
 clocks it is told to. This module is the one place that says *when*, so the services read
-as the lifecycle and the mapping to stages can be read at a glance:
+as the lifecycle and the mapping to stages can be read at a glance (DESIGN §3, «which step
+meets which clock»):
 
 | step | clocks |
 |---|---|
-| registration | incident: first_reply + answer; pos, hotline: answer; appeal: register + answer |
-| assignment | appeal's register met; reassign_window started (Междуреченск §2, 30 min) |
-| accept, interim answer | first_reply met |
-| interim answer | answer met; promise started, due at the promised date |
-| publication | answer and promise met; reaction started (Междуреченск 3.6, two days) |
+| registration (intake) | incident: first_reply + answer; pos, hotline: answer; appeal: register |
+| appeal registered (59-ФЗ ст. 8) | register met; answer (30 d, ст. 12), forward (7 d) |
+| assignment | reassign_window started (Междуреченск §2, 30 min); an appeal's forward cancelled |
+| accept, interim answer written | reassign_window met — accepting is internal (3.7) |
+| interim answer published (3.10) | first_reply, answer met; promise due at its date |
+| final answer published (3.8) | first_reply, answer, promise met; reaction (3.6) |
+| forwarded (59-ФЗ ст. 8 ч. 3) | forward met, the rest cancelled |
+| extended (59-ФЗ ст. 12 ч. 2) | answer lengthened by the days given |
 | feedback, auto-close | reaction met |
 | reopen | answer started again |
-| reject, close | every running clock cancelled |
-| fast-track toggled | recomputed |
+| reject, close | every running clock cancelled (a clock that had run out keeps its breach) |
+| moderation changed category, kind or channel | policies re-selected |
+| fast-track marked or cleared by the curator | recomputed, breached clocks included |
 
 All calls run inside the caller's transaction.
 """
@@ -44,13 +49,15 @@ REASSIGN_WINDOW = Stage.REASSIGN_WINDOW
 PROMISE = Stage.PROMISE
 REACTION = Stage.REACTION
 REGISTER = Stage.REGISTER
+FORWARD = Stage.FORWARD
 
 REGISTRATION_STAGES: dict[str, tuple[str, ...]] = {
     CaseKind.INCIDENT: (FIRST_REPLY, ANSWER),
     CaseKind.POS: (ANSWER,),
     CaseKind.HOTLINE: (ANSWER,),
-    # 59-ФЗ ст. 8: registration within 3 days; ст. 12: the answer within 30 days.
-    CaseKind.APPEAL: (REGISTER, ANSWER),
+    # 59-ФЗ ст. 8 ч. 2: registration within 3 days of receipt. The answer's 30 days run
+    # from the registration (ст. 12 ч. 1), so that clock starts at the registration step.
+    CaseKind.APPEAL: (REGISTER,),
 }
 
 
@@ -90,30 +97,51 @@ def meet(case, *stages: str, at: datetime | None = None) -> None:
         # A stage that is not running (no rule, or met already) is a no-op update.
         deadline_services.deadline_meet(case=case, stage=stage, at=at)
     if PROMISE in stages:
-        _promise_over(case)
+        _promise_over(case, at)
 
 
 def cancel(case, stage: str | None = None, *, at: datetime | None = None) -> None:
     deadline_services.deadline_cancel(case=case, stage=stage, at=at)
     if stage in (None, PROMISE):
-        _promise_over(case)
+        _promise_over(case, at)
 
 
-def _promise_over(case) -> None:
+def _promise_over(case, at: datetime | None) -> None:
     """The promised date no longer stands (a new date, the answer published, the case
     rejected or closed): the administrators' reminder for it is withdrawn."""
     from .notify import promise_reminders_withdraw
 
-    promise_reminders_withdraw(case)
+    promise_reminders_withdraw(case, at=at)
 
 
-def recompute(case) -> None:
-    deadline_services.deadlines_recompute(case=case)
+def recompute(case, *, at: datetime | None = None, include_breached: bool = False) -> None:
+    deadline_services.deadlines_recompute(case=case, now=at, include_breached=include_breached)
+
+
+def extend(case, stage: str, *, days: int, at: datetime) -> None:
+    deadline_services.deadline_extend(case=case, stage=stage, days=days, at=at)
+
+
+def running(case, stage: str):
+    return deadline_selectors.deadline_running(case=case, stage=stage)
+
+
+def promise_max_days() -> int | None:
+    """The ceiling of a promised date, from the ``case.promise`` policy (default 30)."""
+    return deadline_selectors.policy_max_days("case.promise")
 
 
 def on_register(case) -> None:
     for stage in REGISTRATION_STAGES.get(case.kind, (ANSWER,)):
         start(case, stage, at=case.received_at)
+
+
+def on_appeal_registered(case, *, at: datetime) -> None:
+    """59-ФЗ ст. 8, 12: the registration is met at its date; the 30 days of the answer
+    and the 7 days of forwarding run from it."""
+    meet(case, REGISTER, at=at)
+    start(case, ANSWER, at=at)
+    start(case, FORWARD, at=at)
 
 
 def reassign_window_open(case, *, now: datetime | None = None) -> bool:

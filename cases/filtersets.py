@@ -18,13 +18,7 @@ from .models import Case
 
 
 def _category_subtree_ids(category: Category) -> list[int]:
-    ids, frontier = [category.pk], [category.pk]
-    while frontier:
-        frontier = list(
-            Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        )
-        ids.extend(frontier)
-    return ids
+    return sorted(Category.subtree_of([category.pk]))
 
 
 class CaseOrderingFilter(django_filters.OrderingFilter):

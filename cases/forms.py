@@ -1,18 +1,20 @@
-"""Forms of the case card: one per action, in Russian, with field errors.
+"""Forms of the case card: one per action (``cases.actions``), in Russian.
 
+A form only parses (types, lengths, required fields); every rule of the regulations is
+the service's, and its errors come back to the form's fields (``InvalidInput.field``).
 Every form carries the ``version`` of the case the user saw; the service refuses a stale
 one with a 409, so two people on the same card cannot overwrite each other silently.
 Each form turns its cleaned data into the keyword arguments of its service.
 """
 
 from django import forms
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mcu.models import Category, District, Organisation
 
 from .attachments import MAX_FILES
+from .choices import CaseKind, Channel
 from .models import Case
 
 
@@ -51,7 +53,11 @@ class AssignForm(VersionForm):
         queryset=District.objects.none(), label=_("Район"), required=False
     )
     address = forms.CharField(label=_("Адрес"), required=False, max_length=500)
-    fast_track = forms.BooleanField(label=_("Предложить повышенную важность"), required=False)
+    kind = forms.ChoiceField(label=_("Вид"), choices=CaseKind.choices, required=False)
+    channel = forms.ChoiceField(label=_("Канал"), choices=Channel.choices, required=False)
+    propose_fast_track = forms.BooleanField(
+        label=_("Предложить куратору повышенную важность"), required=False
+    )
 
     def __init__(self, *args, case: Case, **kwargs):
         initial = kwargs.setdefault("initial", {})
@@ -59,8 +65,11 @@ class AssignForm(VersionForm):
         initial.setdefault("category", case.category_id)
         initial.setdefault("district", case.district_id)
         initial.setdefault("address", case.address)
-        initial.setdefault("fast_track", case.fast_track)
+        initial.setdefault("kind", case.kind)
+        initial.setdefault("channel", case.channel)
         super().__init__(*args, case=case, **kwargs)
+        if case.fast_track or case.fast_track_proposed:
+            del self.fields["propose_fast_track"]
         mun = case.municipality_id
         self.fields["organization"].queryset = Organisation.objects.filter(
             municipality_id=mun, is_active=True
@@ -81,7 +90,9 @@ class AssignForm(VersionForm):
             "category": d["category"],
             "district": d["district"],
             "address": d["address"],
-            "fast_track": d["fast_track"],
+            "kind": d.get("kind") or None,
+            "channel": d.get("channel") or None,
+            "propose_fast_track": d.get("propose_fast_track", False),
         }
 
 
@@ -106,39 +117,18 @@ class RejectForm(VersionForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def clean(self):
-        d = super().clean()
-        kind, details = d.get("reason_kind"), (d.get("reason") or "").strip()
-        self.duplicate_case = None
-        if kind == "duplicate":
-            number = (d.get("duplicate_of") or "").strip().lstrip("#№ ")
-            # Only a case the user may see: the form must not confirm that a number
-            # exists outside their scope.
-            candidates = (
-                Case.objects.visible_to(self.user) if self.user is not None else Case.objects
-            ).filter(municipality_id=self.case.municipality_id)
-            original = candidates.filter(registration_number=number).first()
-            if original is None and number.isdigit():
-                original = candidates.filter(pk=int(number)).first()
-            if original is None or original.pk == self.case.pk:
-                self.add_error("duplicate_of", _("Укажите номер исходного сообщения."))
-            self.duplicate_case = original
-        if kind == "other" and not details:
-            self.add_error("reason", _("Укажите причину."))
-        return d
-
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
-        label = dict(REJECT_REASONS)[d["reason_kind"]]
-        text = str(label)
-        if self.duplicate_case is not None:
-            text = _("Дубликат сообщения № %(number)s") % {
-                "number": self.duplicate_case.registration_number
-            }
-        details = (d.get("reason") or "").strip()
-        if details:
-            text = details if d["reason_kind"] == "other" else f"{text}: {details}"
-        return {**super().service_kwargs(), "reason": text, "duplicate_of": self.duplicate_case}
+        kind, details = d["reason_kind"], (d.get("reason") or "").strip()
+        kwargs = {**super().service_kwargs(), "reason": details}
+        if kind == "duplicate":
+            # The service finds the original (only among cases the user may see) and
+            # words the reason «Дубликат сообщения № N».
+            kwargs["duplicate_of"] = (d.get("duplicate_of") or "").strip()
+        elif kind != "other":
+            label = str(dict(REJECT_REASONS)[kind])
+            kwargs["reason"] = f"{label}: {details}" if details else label
+        return kwargs
 
 
 class AcceptForm(VersionForm):
@@ -160,12 +150,6 @@ class InterimAnswerForm(VersionForm):
         label=_("Обещанный срок"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-
-    def clean_promised_at(self):
-        value = self.cleaned_data["promised_at"]
-        if value <= timezone.now():
-            raise forms.ValidationError(_("Обещанный срок должен быть в будущем."))
-        return value
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
@@ -252,12 +236,6 @@ class FeedbackForm(VersionForm):
     )
     reopen = forms.ChoiceField(label=_("Итог"), choices=REOPEN_CHOICES, required=False)
 
-    def clean(self):
-        d = super().clean()
-        if d.get("rating") is None and not (d.get("comment") or "").strip():
-            self.add_error("rating", _("Укажите оценку или комментарий заявителя."))
-        return d
-
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
         reopen = {"yes": True, "no": False}.get(d.get("reopen") or "")
@@ -271,32 +249,86 @@ class FeedbackForm(VersionForm):
 
 class FastTrackForm(VersionForm):
     action = "set_fast_track"
-    value = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    DECISIONS = [("yes", _("отметить повышенную важность")), ("no", _("отклонить предложение"))]
+    value = forms.CharField(label=_("Решение куратора"), widget=forms.HiddenInput)
 
     def __init__(self, *args, case: Case, **kwargs):
-        kwargs.setdefault("initial", {})["value"] = not case.fast_track
+        kwargs.setdefault("initial", {})["value"] = "no" if case.fast_track else "yes"
         super().__init__(*args, case=case, **kwargs)
+        if case.fast_track_proposed and not case.fast_track:
+            # An administrator proposed it: the curator decides, either way.
+            self.fields["value"].widget = forms.RadioSelect(choices=self.DECISIONS)
+
+    def clean_value(self) -> bool:
+        value = (self.cleaned_data["value"] or "").strip().lower()
+        if value in ("yes", "true", "on", "1"):
+            return True
+        if value in ("no", "false", "off", "0"):
+            return False
+        raise forms.ValidationError(_("Выберите решение."))
 
     def service_kwargs(self) -> dict:
         return {**super().service_kwargs(), "value": self.cleaned_data["value"]}
 
 
-ACTION_FORMS: dict[str, type[VersionForm]] = {
-    form.action: form
-    for form in (
-        AssignForm,
-        RejectForm,
-        AcceptForm,
-        RequestReassignmentForm,
-        InterimAnswerForm,
-        SubmitAnswerForm,
-        ApproveForm,
-        ReturnForm,
-        PublishForm,
-        FeedbackForm,
-        FastTrackForm,
+class RegisterAppealForm(VersionForm):
+    action = "register_appeal"
+    registration_number = forms.CharField(
+        label=_("Регистрационный номер"),
+        required=False,
+        max_length=64,
+        help_text=_("Пусто — оставить присвоенный номер."),
     )
-}
+    registered_at = forms.DateTimeField(
+        label=_("Дата регистрации"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Пусто — сейчас. Не позднее трёх дней с поступления (59-ФЗ ст. 8)."),
+    )
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            **super().service_kwargs(),
+            "registration_number": d.get("registration_number") or "",
+            "registered_at": d.get("registered_at"),
+        }
+
+
+class ForwardForm(VersionForm):
+    action = "forward"
+    to_body = forms.CharField(label=_("Куда направлено (орган по компетенции)"), max_length=300)
+    notice = forms.CharField(
+        label=_("Уведомление заявителя: когда и как"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {**super().service_kwargs(), "to_body": d["to_body"], "notice": d["notice"]}
+
+
+class PublishInterimForm(VersionForm):
+    action = "publish_interim"
+
+
+class ReturnInterimForm(ReasonForm):
+    action = "return_interim"
+
+
+class ExtendForm(ReasonForm):
+    action = "extend"
+    days = forms.IntegerField(label=_("На сколько дней продлить"), min_value=1, max_value=30)
+    notice = forms.CharField(
+        label=_("Уведомление заявителя о продлении: когда и как"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {**super().service_kwargs(), "days": d["days"], "notice": d["notice"]}
 
 
 class BulkAssignForm(forms.Form):

@@ -98,7 +98,14 @@ class Case(models.Model):
     status = models.CharField(
         _("статус"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.NEW
     )
+    # Междуреченск 3.8: «Повышенная важность определяется куратором». The administrator
+    # may only propose it at moderation; the curator's mark starts the 4 hours.
     fast_track = models.BooleanField(_("повышенная важность"), default=False)
+    fast_track_at = models.DateTimeField(_("отмечено куратором"), null=True, blank=True)
+    fast_track_proposed = models.BooleanField(_("предложена повышенная важность"), default=False)
+    # 59-ФЗ ст. 8: the registration of an appeal (its number is ``registration_number``).
+    registered_at = models.DateTimeField(_("зарегистрировано"), null=True, blank=True)
+    forwarded_to = models.CharField(_("переадресовано в"), max_length=300, blank=True)
     satisfaction = models.PositiveSmallIntegerField(
         _("оценка заявителя"),
         null=True,
@@ -393,6 +400,9 @@ class Feedback(models.Model):
     )
     comment = models.TextField(_("комментарий"), blank=True)
     reopened = models.BooleanField(_("вернуло в работу"), default=False)
+    # Given after the resident's two days had run out (Междуреченск 3.6): recorded and
+    # shown, but the case is not reopened.
+    after_window = models.BooleanField(_("после срока реакции"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

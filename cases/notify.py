@@ -1,69 +1,243 @@
-"""Who is told what when a case moves. Called through ``transaction.on_commit`` by the
-services, so a rolled-back transition tells nobody.
+"""Who is told what when a case moves.
 
-Each message is a ``Notification`` row (``mcu.notifications.notify``) whose key names the
-event, the transition's CaseEvent and the recipient (DESIGN §4): a retried call writes
-nothing twice. Delivery by e-mail and Telegram is the notifications task's job.
+The services call these inside the transaction of the change: the ``Notification`` rows
+(``mcu.notifications.notify``) are the outbox, committed or rolled back with the change,
+so a crash after the commit loses no notice and a rolled-back step tells nobody. Only the
+delivery (e-mail, Telegram) is enqueued after the commit, and a broker that is down then
+costs nothing: the beat task delivers pending rows every minute.
+
+Each row's key names the event, the transition's CaseEvent and the recipient (DESIGN §4):
+a retried call writes nothing twice. The people come from ``mcu.people`` — the one answer
+to «who works on this case and who is told».
 """
 
+from __future__ import annotations
+
+import logging
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from mcu.choices import Role
-from mcu.models import Notification, User
+from deadlines.calendars import calendar_for
+from deadlines.engine import CalendarDataMissing, next_working_moment
+from mcu.models import Notification
 from mcu.notifications import notify
+from mcu.people import CasePeople, people_for_case
+
+logger = logging.getLogger(__name__)
 
 PROMISE_CHECK = "case.promise_check"
 WITHDRAWN = "отозвано: срок изменён или ответ опубликован"
 
 
-def _administrators(case) -> list[User]:
-    users = User.objects.filter(
-        municipality_id=case.municipality_id, role=Role.ADMINISTRATOR, is_active=True
-    )
-    return [u for u in users if case.kind in u.coordinated_kinds]
+def _deliver_after_commit() -> None:
+    """Enqueue the delivery of the new rows once the change is committed. A broker that
+    is down is not the user's problem: the rows wait, beat delivers them."""
 
+    def enqueue() -> None:
+        from mcu.tasks import deliver_notifications
 
-def _executors(case) -> list[User]:
-    if not case.organisation_id:
-        return []
-    return list(
-        User.objects.filter(
-            organisation_id=case.organisation_id, role=Role.EXECUTOR, is_active=True
-        )
-    )
+        try:
+            deliver_notifications.delay()
+        except Exception as exc:  # kombu's errors differ by transport
+            logger.warning("delivery not enqueued (beat will deliver): %s", exc)
 
-
-def _curators(case) -> list[User]:
-    return list(
-        User.objects.filter(municipality_id=case.municipality_id, role=Role.CURATOR, is_active=True)
-    )
+    transaction.on_commit(enqueue)
 
 
 def _send(
     case,
     *,
-    event_id: int,
     event: str,
     recipients,
     title: str,
     body: str = "",
     send_after: datetime | None = None,
-    actor_id: int | None = None,
+    actor=None,
     subject: str | int | None = None,
 ) -> None:
-    notify(
+    actor_id = getattr(actor, "pk", None)
+    created = notify(
         recipients=[u for u in recipients if u.pk != actor_id],
         event=f"case.{event}",
-        subject=event_id if subject is None else subject,
+        subject=subject,
         title=title,
         body=body,
         url=reverse("cases:detail", args=[case.pk]),
         send_after=send_after,
+    )
+    if created:
+        _deliver_after_commit()
+
+
+def working_moment(case, at: datetime) -> datetime | None:
+    """When a reminder about ``case`` may reach people: at once on a fast-track case,
+    else at the next working moment of its municipality (DESIGN §3)."""
+    if case.fast_track:
+        return None
+    try:
+        moment = next_working_moment(at, calendar_for(case.municipality))
+    except CalendarDataMissing:
+        return None
+    return moment if moment > at else None
+
+
+def _people(case) -> CasePeople:
+    return people_for_case(case)
+
+
+# -- one function per notice ----------------------------------------------------------------
+
+
+def assigned(case, *, event, actor) -> None:
+    _send(
+        case,
+        event="assigned",
+        subject=event.pk,
+        recipients=_people(case).executors,
+        title=_("Назначено вашей организации: %(number)s") % {"number": case},
+        body=_(
+            "Если сообщение не относится к вашей компетенции, запросите переназначение "
+            "в течение 30 минут."
+        ),
+        actor=actor,
+    )
+
+
+def fast_track_proposed(case, *, event, actor) -> None:
+    _send(
+        case,
+        event="fast_track_proposed",
+        subject=event.pk,
+        recipients=_people(case).curators,
+        title=_("Предложено отметить повышенную важность: %(number)s") % {"number": case},
+        body=_("Повышенная важность определяется куратором (Междуреченск 3.8)."),
+        actor=actor,
+    )
+
+
+def fast_track_set(case, *, event, actor) -> None:
+    people = _people(case)
+    _send(
+        case,
+        event="fast_track",
+        subject=event.pk,
+        recipients=people.responsible + people.administrators,
+        title=_("Повышенная важность: ответ в течение 4 часов — %(number)s") % {"number": case},
+        actor=actor,
+    )
+
+
+def reassignment_requested(case, *, event, actor, reason: str) -> None:
+    _send(
+        case,
+        event="reassignment_requested",
+        subject=event.pk,
+        recipients=_people(case).administrators,
+        title=_("Исполнитель просит переназначить %(number)s") % {"number": case},
+        body=reason,
+        actor=actor,
+    )
+
+
+def interim_submitted(case, *, event, actor) -> None:
+    _send(
+        case,
+        event="interim_answer",
+        subject=event.pk,
+        recipients=_people(case).administrators,
+        title=_("Промежуточный ответ ждёт проверки: %(number)s") % {"number": case},
+        actor=actor,
+    )
+
+
+def interim_published(case, *, event, actor, promised_at: datetime) -> None:
+    people = _people(case)
+    _send(
+        case,
+        event="interim_published",
+        subject=event.pk,
+        recipients=people.responsible,
+        title=_("Промежуточный ответ опубликован: %(number)s") % {"number": case},
+        actor=actor,
+    )
+    # Междуреченск, прил. 1 §2: «контроль за своевременным предоставлением информации,
+    # фото и видео по проведенным работам, сроки которых были указаны в промежуточных
+    # ответах» — a reminder to the administrators at the promised date, in working hours.
+    _send(
+        case,
+        event="promise_check",
+        recipients=people.administrators,
+        title=_("Наступил обещанный срок по %(number)s: проверьте фото и факты") % {"number": case},
+        send_after=working_moment(case, promised_at) or promised_at,
+        subject=_promise_subject(case, promised_at, event.pk),
+        # A reminder for later is for every administrator, the publisher included.
+        actor=None,
+    )
+
+
+def interim_returned(case, *, event, actor, reason: str) -> None:
+    _send(
+        case,
+        event="interim_returned",
+        subject=event.pk,
+        recipients=_people(case).responsible,
+        title=_("Промежуточный ответ возвращён: %(number)s") % {"number": case},
+        body=reason,
+        actor=actor,
+    )
+
+
+def answer_submitted(case, *, event, actor) -> None:
+    _send(
+        case,
+        event="answer_submitted",
+        subject=event.pk,
+        recipients=_people(case).administrators,
+        title=_("Ответ на проверке: %(number)s") % {"number": case},
+        actor=actor,
+    )
+
+
+def approval_requested(case, *, event, actor) -> None:
+    _send(
+        case,
+        event="approval_requested",
+        subject=event.pk,
+        recipients=_people(case).curators,
+        title=_("Ответ ждёт согласования: %(number)s") % {"number": case},
+        actor=actor,
+    )
+
+
+def answer_returned(case, *, event, actor, reason: str) -> None:
+    _send(
+        case,
+        event="answer_returned",
+        subject=event.pk,
+        recipients=_people(case).executors,
+        title=_("Ответ возвращён на доработку: %(number)s") % {"number": case},
+        body=reason,
+        actor=actor,
+    )
+
+
+def reopened(case, *, event, actor, reason: str) -> None:
+    people = _people(case)
+    _send(
+        case,
+        event="reopened",
+        subject=event.pk,
+        recipients=people.executors + people.administrators,
+        title=_("Заявитель недоволен ответом, сообщение снова в работе: %(number)s")
+        % {"number": case},
+        body=reason,
+        actor=actor,
     )
 
 
@@ -74,15 +248,15 @@ def _promise_subject(case, promised_at: datetime | None, event_id: int) -> str:
     return f"{case.pk}@{stamp}:{event_id}"
 
 
-def promise_reminders_withdraw(case) -> int:
+def promise_reminders_withdraw(case, *, at: datetime | None = None) -> int:
     """Withdraw the case's «обещанный срок» reminders not delivered yet; return how many.
 
-    Call when the promise no longer stands: a new interim answer (before its own reminder
-    is created), publication, rejection, closure. A pending e-mail or Telegram message is
-    marked failed with the reason, and the row is marked read so the bell never counts
-    it. Reminders already delivered or already shown in the bell are left alone.
+    Call when the promise no longer stands: a new interim answer published (before its
+    own reminder is created), publication, rejection, closure. A pending e-mail or
+    Telegram message is marked failed with the reason, and the row is marked read so the
+    bell never counts it. Reminders already delivered or already shown are left alone.
     """
-    now = timezone.now()
+    now = at or timezone.now()
     waiting = (Notification.Status.PENDING, Notification.Status.SENDING)
     rows = Notification.objects.filter(
         event=PROMISE_CHECK, key__startswith=f"{PROMISE_CHECK}:{case.pk}@"
@@ -104,91 +278,3 @@ def promise_reminders_withdraw(case) -> int:
         last_error=WITHDRAWN,
         read_at=Coalesce("read_at", Value(now)),
     )
-
-
-def case_notify(
-    case,
-    *,
-    action: str,
-    event_id: int,
-    actor_id: int | None,
-    reason: str = "",
-    promised_at: datetime | None = None,
-) -> None:
-    """The messages of one transition (the event's id makes their keys unique)."""
-    number = str(case)
-    common = {"event_id": event_id, "actor_id": actor_id}
-    if action == "assign":
-        _send(
-            case,
-            event="assigned",
-            recipients=_executors(case),
-            title=f"Назначено вашей организации: {number}",
-            body="Если сообщение не относится к вашей компетенции, запросите переназначение "
-            "в течение 30 минут.",
-            **common,
-        )
-    elif action == "request_reassignment":
-        _send(
-            case,
-            event="reassignment_requested",
-            recipients=_administrators(case),
-            title=f"Исполнитель просит переназначить {number}",
-            body=reason,
-            **common,
-        )
-    elif action == "interim_answer":
-        administrators = _administrators(case)
-        _send(
-            case,
-            event="interim_answer",
-            recipients=administrators,
-            title=f"Промежуточный ответ по {number}",
-            **common,
-        )
-        # Междуреченск, прил. 1 §2: «контроль за своевременным предоставлением информации,
-        # фото и видео по проведенным работам, сроки которых были указаны в промежуточных
-        # ответах» — a reminder to the administrators at the promised date.
-        _send(
-            case,
-            event="promise_check",
-            recipients=administrators,
-            title=f"Наступил обещанный срок по {number}: проверьте фото и факты",
-            send_after=promised_at,
-            subject=_promise_subject(case, promised_at, event_id),
-            **common,
-        )
-    elif action == "submit_answer":
-        _send(
-            case,
-            event="answer_submitted",
-            recipients=_administrators(case),
-            title=f"Ответ на проверке: {number}",
-            **common,
-        )
-    elif action == "to_approval":
-        _send(
-            case,
-            event="approval_requested",
-            recipients=_curators(case),
-            title=f"Ответ ждёт согласования: {number}",
-            **common,
-        )
-    elif action == "return":
-        _send(
-            case,
-            event="answer_returned",
-            recipients=_executors(case),
-            title=f"Ответ возвращён на доработку: {number}",
-            body=reason,
-            **common,
-        )
-    elif action == "reopen":
-        _send(
-            case,
-            event="reopened",
-            recipients=_executors(case) + _administrators(case),
-            title=f"Заявитель недоволен ответом, сообщение снова в работе: {number}",
-            body=reason,
-            **common,
-        )

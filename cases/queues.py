@@ -4,12 +4,13 @@ A queue is a named condition on visible cases; which queues a role sees is the r
 day: the administrator moderates and reviews, the curator approves, the executor answers.
 """
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mcu.choices import Role
 
 from .choices import CaseStatus
+from .models import Answer
 
 QUEUE_LABELS = {
     "moderation": _("На модерации"),
@@ -18,12 +19,20 @@ QUEUE_LABELS = {
     "review": _("На проверке"),
     "approval": _("На согласовании"),
     "fast_track": _("Повышенная важность"),
+    "fast_track_proposals": _("Предложена важность"),
 }
 
 QUEUES_BY_ROLE = {
     Role.ADMINISTRATOR: ["moderation", "review", "approval", "overdue", "fast_track"],
-    Role.HEAD: ["moderation", "review", "approval", "overdue", "fast_track"],
-    Role.CURATOR: ["approval", "fast_track", "overdue", "moderation"],
+    Role.HEAD: [
+        "moderation",
+        "review",
+        "approval",
+        "overdue",
+        "fast_track_proposals",
+        "fast_track",
+    ],
+    Role.CURATOR: ["approval", "fast_track_proposals", "fast_track", "overdue", "moderation"],
     Role.EXECUTOR: ["mine", "overdue", "fast_track"],
     Role.OBSERVER: ["overdue", "fast_track"],
 }
@@ -56,8 +65,19 @@ def queue_q(name: str, user) -> Q:
     if name == "overdue":
         return _overdue_q()
     if name == "review":
-        # Answers to check, and approved answers waiting for publication.
-        return Q(status__in=[CaseStatus.ON_REVIEW, CaseStatus.APPROVED])
+        # Answers to check, approved answers waiting for publication, and interim answers
+        # waiting for the administrator (Междуреченск 3.8: only publication counts).
+        pending_interim = Exists(
+            Answer.objects.filter(
+                case=OuterRef("pk"), kind=Answer.Kind.INTERIM, status=Answer.Status.SUBMITTED
+            )
+        )
+        return Q(status__in=[CaseStatus.ON_REVIEW, CaseStatus.APPROVED]) | Q(
+            pending_interim, status__in=OPEN
+        )
+    if name == "fast_track_proposals":
+        # Междуреченск 3.8: the administrator proposes, the curator decides.
+        return Q(fast_track_proposed=True, fast_track=False, status__in=OPEN)
     if name == "approval":
         return Q(status=CaseStatus.ON_APPROVAL)
     if name == "fast_track":

@@ -3,6 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from mcu.exceptions import NotFound
+from mcu.models import Category
 
 from .choices import EventAction
 from .models import Answer, AnswerTemplate, Attachment, Case, CaseEvent
@@ -59,10 +60,7 @@ def case_last_return(*, case: Case) -> CaseEvent | None:
 
 def answer_templates_for(*, case: Case) -> QuerySet[AnswerTemplate]:
     """Templates of the case's category and its ancestors, common or of its municipality."""
-    category_ids, node = [], case.category
-    while node is not None:
-        category_ids.append(node.pk)
-        node = node.parent
+    category_ids = Category.lineage_of(case.category_id)
     return AnswerTemplate.objects.filter(
         Q(municipality__isnull=True) | Q(municipality_id=case.municipality_id),
         category_id__in=category_ids,

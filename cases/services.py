@@ -1,18 +1,28 @@
 """Writes of cases. Services are the only writers (STYLE §6.2).
 
-Every transition of the lifecycle (DESIGN §3) goes through ``_transition``: it takes the
-case through ``case_get_for_user(for_update=True)`` (404 when invisible), checks the role
-(403) and the state (409) against ``cases.workflow.TRANSITIONS``, applies the change with a
-compare-and-swap on ``(status, version)`` (409 when someone else was first — correct on
-SQLite too, where ``select_for_update`` does nothing), writes exactly one ``CaseEvent``,
-starts and meets the clocks, and tells people after the commit. The public wrappers below
-are what pages, the API, tasks and commands call.
+Every step of the lifecycle (DESIGN §3) is a straight-line function:
+
+1. ``_begin`` takes the case through ``case_get_for_user(for_update=True)`` (404 when
+   invisible), checks the role (403) and the state (409) against
+   ``cases.workflow.TRANSITIONS``, the version the user saw (409), what the regulation
+   adds beyond the table (``_refusal``: an appeal not registered yet, a reassignment
+   window closed… — 409) and the reason (400);
+2. the service validates its own input (400 naming the field) — forms and serializers
+   only parse, then map these errors to their fields;
+3. ``_step`` applies the change with a compare-and-swap on ``(status, version)`` (409
+   when someone else was first — correct on SQLite too, where ``select_for_update`` does
+   nothing) and writes exactly one ``CaseEvent``;
+4. the clocks (``cases.clocks``) and the notices (``cases.notify``) follow, in the same
+   transaction.
+
+The time of the step is taken once (``at``, default now) and passed down, so the case's
+timestamps, the answer, the event and the clocks share one instant; the demo and the
+tests pass ``at`` instead of patching the clock.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -25,15 +35,16 @@ from mcu.exceptions import InvalidInput, NotAllowed, StateConflict
 from mcu.models import Category, District, Municipality, Organisation
 from mcu.text import fold
 
-from . import clocks
+from . import clocks, notify
 from .attachments import attachments_check
-from .choices import CaseStatus, EventAction
+from .choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, EventAction
 from .models import Answer, ApprovalRequirement, Attachment, Case, CaseEvent, Feedback
-from .notify import case_notify
 from .selectors import case_get_for_user
 from .workflow import ACTIONS, SYSTEM, Transition, roles_of, transition_for
 
 DEFAULT_LOW_SATISFACTION_THRESHOLD = 2
+#: 59-ФЗ ст. 12 ч. 2: «не более чем на 30 дней»
+MAX_EXTENSION_DAYS = 30
 
 
 def case_search_text(case: Case) -> str:
@@ -45,12 +56,12 @@ def event_record(
     *,
     case: Case,
     action: str,
+    at: datetime,
     actor=None,
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
     payload: dict | None = None,
-    at: datetime | None = None,
 ) -> CaseEvent:
     """Append one line to the audit trail. Call inside the transaction of the change."""
     return CaseEvent.objects.create(
@@ -61,8 +72,12 @@ def event_record(
         to_status=to_status,
         reason=reason,
         payload=payload or {},
-        at=at or timezone.now(),
+        at=at,
     )
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or timezone.now()
 
 
 @transaction.atomic
@@ -74,6 +89,7 @@ def case_register(
     text: str,
     actor=None,
     received_at: datetime | None = None,
+    at: datetime | None = None,
     **fields,
 ) -> Case:
     """Register a new case in status «Новое», write its first event and start its clocks.
@@ -81,6 +97,7 @@ def case_register(
     ``fields`` are other Case fields (author, address, category…). Validation errors are
     raised before anything is written.
     """
+    at = _now(at)
     case = Case(
         municipality=municipality,
         kind=kind,
@@ -88,7 +105,7 @@ def case_register(
         text=text,
         # Whole seconds: the admin and the forms show no microseconds, so a re-saved card
         # does not silently move the time of receipt.
-        received_at=(received_at or timezone.now()).replace(microsecond=0),
+        received_at=(received_at or at).replace(microsecond=0),
         status=CaseStatus.NEW,
         **fields,
     )
@@ -105,14 +122,10 @@ def case_register(
         actor=actor,
         to_status=CaseStatus.NEW,
         payload={"kind": kind, "channel": channel, "source": case.source},
+        at=at,
     )
     clocks.on_register(case)
     return case
-
-
-# ---------------------------------------------------------------------------------------
-# Who may do what
-# ---------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -122,6 +135,7 @@ def case_edit_by_admin(*, case: Case, actor, changed_fields: list[str]) -> Case:
     may be personal data). The status is not editable there; the workflow owns it."""
     if not changed_fields:
         return case
+    at = timezone.now()
     case.full_clean(exclude=["search_text"])
     case.search_text = case_search_text(case)
     # Only the corrected fields, and only over the version the form was loaded with: a
@@ -131,7 +145,7 @@ def case_edit_by_admin(*, case: Case, actor, changed_fields: list[str]) -> Case:
         **values,
         search_text=case.search_text,
         version=F("version") + 1,
-        updated_at=timezone.now(),
+        updated_at=at,
     )
     if updated != 1:
         raise StateConflict()
@@ -143,10 +157,16 @@ def case_edit_by_admin(*, case: Case, actor, changed_fields: list[str]) -> Case:
         from_status=case.status,
         to_status=case.status,
         payload={"fields": sorted(changed_fields), "via": "admin"},
+        at=at,
     )
     if {"category", "kind", "channel", "fast_track"} & set(changed_fields):
-        clocks.recompute(case)
+        clocks.recompute(case, at=at, include_breached="fast_track" in changed_fields)
     return case
+
+
+# ---------------------------------------------------------------------------------------
+# Who may do what
+# ---------------------------------------------------------------------------------------
 
 
 def _roles(user) -> frozenset[str]:
@@ -158,21 +178,6 @@ def _roles(user) -> frozenset[str]:
         # Superusers configure the desk and may act in any role.
         return frozenset(Role.values)
     return frozenset({user.role}) if user.role else frozenset()
-
-
-def _check_allowed(case: Case, action: str, actor) -> Transition:
-    """The table row for this actor, action and status; 403 when the role never may,
-    409 when the role may but not in the case's current status."""
-    if not case_role_may(actor, action):
-        raise NotAllowed()
-    roles = _roles(actor)
-    row = transition_for(action, case.status)
-    if row is None or not roles & row.roles:
-        raise StateConflict(
-            _("Действие недоступно: сообщение в статусе «%(status)s».")
-            % {"status": case.get_status_display()}
-        )
-    return row
 
 
 def case_role_may(user, action: str) -> bool:
@@ -187,6 +192,73 @@ def case_check_role(user, action: str) -> None:
         raise NotAllowed()
 
 
+def _row_for(case: Case, action: str, actor) -> Transition:
+    """The table row for this actor, action and status; 403 when the role never may,
+    409 when the role may but not in the case's current status."""
+    if not case_role_may(actor, action):
+        raise NotAllowed()
+    row = transition_for(action, case.status)
+    if row is None or not _roles(actor) & row.roles:
+        raise StateConflict(
+            _("Действие недоступно: сообщение в статусе «%(status)s».")
+            % {"status": case.get_status_display()}
+        )
+    return row
+
+
+def _pending_interim(case: Case) -> Answer | None:
+    return (
+        case.answers.filter(kind=Answer.Kind.INTERIM, status=Answer.Status.SUBMITTED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+class _Memo(dict):
+    """Reads shared by the checks of one card (the pending interim answer)."""
+
+    def pending_interim(self, case: Case) -> Answer | None:
+        if "interim" not in self:
+            self["interim"] = _pending_interim(case)
+        return self["interim"]
+
+
+def _refusal(case: Case, action: str, *, at: datetime, memo: _Memo | None = None) -> str | None:
+    """What the regulations forbid beyond the transition table, or None. The card hides
+    the action, the service answers 409 with this text."""
+    memo = _Memo() if memo is None else memo
+    appeal = case.kind == CaseKind.APPEAL
+    if action == "register_appeal":
+        if not appeal:
+            return _("Регистрация по 59-ФЗ — только для обращений граждан.")
+        if case.registered_at is not None:
+            return _("Обращение уже зарегистрировано.")
+    elif action in ("assign", "forward") and appeal and case.registered_at is None:
+        return _("Сначала зарегистрируйте обращение (59-ФЗ ст. 8).")
+    elif action in ("forward", "extend") and not appeal:
+        return _("Это действие — только для обращений по 59-ФЗ.")
+    if action == "request_reassignment" and not clocks.reassign_window_open(case, now=at):
+        return _(
+            "Переназначение можно запросить только в течение 30 минут после назначения. "
+            "Свяжитесь с администратором МЦУ."
+        )
+    if action == "interim_answer" and memo.pending_interim(case) is not None:
+        return _("Промежуточный ответ уже на проверке у администратора.")
+    if action in ("publish_interim", "return_interim") and memo.pending_interim(case) is None:
+        return _("Нет промежуточного ответа на проверке.")
+    if action == "feedback" and appeal:
+        return _(
+            "По обращениям 59-ФЗ оценка не возвращает в работу: повторное обращение "
+            "регистрируется как новое и связывается с прежним."
+        )
+    if action == "extend":
+        if case.events.filter(action=EventAction.EXTEND).exists():
+            return _("Срок уже продлевался: продлить можно один раз (59-ФЗ ст. 12 ч. 2).")
+        if clocks.running(case, clocks.ANSWER) is None:
+            return _("Нет идущего срока ответа.")
+    return None
+
+
 def approval_required(case: Case) -> bool:
     """Does the (municipality, kind) need the curator's approval (Междуреченск 3.6)?"""
     return ApprovalRequirement.objects.filter(
@@ -194,38 +266,24 @@ def approval_required(case: Case) -> bool:
     ).exists()
 
 
-def case_allowed_actions(user, case: Case) -> list[str]:
+def case_allowed_actions(user, case: Case, *, at: datetime | None = None) -> list[str]:
     """The actions ``user`` may take on ``case`` now: the card shows these buttons and no
     others, the API lists them. ``case`` must be visible to the user."""
+    at = _now(at)
     roles = _roles(user)
-    allowed = []
+    allowed, memo = [], _Memo()
     for action in ACTIONS:
         row = transition_for(action, case.status)
         if row is None or not roles & row.roles:
             continue
-        if action == "request_reassignment" and not clocks.reassign_window_open(case):
-            continue
-        allowed.append(action)
+        if _refusal(case, action, at=at, memo=memo) is None:
+            allowed.append(action)
     return allowed
 
 
 # ---------------------------------------------------------------------------------------
-# The one transition
+# The two halves of every step
 # ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Change:
-    """What an action does besides the status: set by the wrapper's ``apply`` callback."""
-
-    fields: dict = field(default_factory=dict)
-    payload: dict = field(default_factory=dict)
-    target: str | None = None
-    event: str | None = None
-    #: run after the row is updated and the event written (answers, clocks)
-    after: list[Callable[[Case, CaseEvent], None]] = field(default_factory=list)
-    notify: str | None = None
-    notify_kwargs: dict = field(default_factory=dict)
 
 
 def _lock(case_id, actor) -> Case:
@@ -234,273 +292,513 @@ def _lock(case_id, actor) -> Case:
     return case_get_for_user(user=actor, pk=case_id, for_update=True)
 
 
-def _transition(
+def _begin(
+    case_id, *, action: str, actor, at: datetime, version=None, reason: str = ""
+) -> tuple[Case, Transition, str]:
+    """Lock the case and check everything the table says; returns the locked case, its
+    row and the stripped reason. Call inside the step's transaction."""
+    case = _lock(case_id, actor)
+    row = _row_for(case, action, actor)
+    if version is not None and int(version) != case.version:
+        raise StateConflict()
+    refusal = _refusal(case, action, at=at)
+    if refusal:
+        raise StateConflict(refusal)
+    reason = (reason or "").strip()
+    if row.needs_reason and not reason:
+        raise InvalidInput(_("Укажите причину."), field="reason")
+    return case, row, reason
+
+
+def _step(
+    case: Case,
+    row: Transition,
+    *,
+    actor,
+    at: datetime,
+    target: str | None = None,
+    fields: dict | None = None,
+    event: str | None = None,
+    payload: dict | None = None,
+    reason: str = "",
+) -> CaseEvent:
+    """Compare-and-swap the case from what ``_begin`` read to its new state and write the
+    step's one event. Two people at once: one update matches, the other's does not and
+    becomes a 409 (Healthchecks sendalerts)."""
+    fields = fields or {}
+    from_status = case.status
+    to_status = target or row.target or from_status
+    updated = Case.objects.filter(pk=case.pk, version=case.version, status=from_status).update(
+        status=to_status, version=F("version") + 1, updated_at=at, **fields
+    )
+    if updated != 1:
+        raise StateConflict()
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.status, case.version, case.updated_at = to_status, case.version + 1, at
+    return event_record(
+        case=case,
+        action=event or row.event,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        payload=payload,
+        at=at,
+    )
+
+
+def _same_municipality(case: Case, **objs) -> None:
+    for name, obj in objs.items():
+        if obj is not None and obj.municipality_id != case.municipality_id:
+            field_name = "organization" if name == "organisation" else name
+            raise InvalidInput(
+                _("Относится к другому муниципальному образованию."), field=field_name
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# The steps, in the order of the lifecycle
+# ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_register_appeal(
     case_id,
     *,
-    action: str,
     actor,
-    reason: str = "",
+    registration_number: str = "",
+    registered_at: datetime | None = None,
     version: int | None = None,
-    apply: Callable[[Case, Change], None] | None = None,
     at: datetime | None = None,
 ) -> Case:
-    """Take one step of the lifecycle. The caller's wrapper supplies ``apply``, which reads
-    the locked case and fills in a ``Change``; everything else is the same for every step.
-    ``version`` is the version the user saw (the card's hidden field): a stale one is a 409.
-    """
-    now = at or timezone.now()
-    reason = (reason or "").strip()
-    with transaction.atomic():
-        case = _lock(case_id, actor)
-        row = _check_allowed(case, action, actor)
-        if version is not None and int(version) != case.version:
-            raise StateConflict()
-        if row.needs_reason and not reason:
-            raise InvalidInput(_("Укажите причину."), field="reason")
-        change = Change(target=row.target or case.status, event=row.event)
-        if apply is not None:
-            apply(case, change)
-        from_status, to_status = case.status, change.target
-        # Compare-and-swap: the row must still be what we read. Two people at once: one
-        # update matches, the other's does not and becomes a 409 (Healthchecks sendalerts).
-        updated = Case.objects.filter(pk=case.pk, version=case.version, status=from_status).update(
-            status=to_status, version=F("version") + 1, updated_at=now, **change.fields
+    """59-ФЗ ст. 8 ч. 2: «Письменное обращение подлежит обязательной регистрации в течение
+    трех дней с момента поступления». The number (kept unless another is given) and the
+    date are recorded; the answer's 30 days (ст. 12 ч. 1: «со дня регистрации») and the
+    7 days of forwarding (ст. 8 ч. 3) run from that date."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="register_appeal", actor=actor, at=at, version=version)
+    registered_at = registered_at or at
+    if registered_at > at:
+        raise InvalidInput(_("Дата регистрации не может быть в будущем."), field="registered_at")
+    if registered_at < case.received_at:
+        raise InvalidInput(
+            _("Дата регистрации не может быть раньше поступления."), field="registered_at"
         )
-        if updated != 1:
-            raise StateConflict()
-        for name, value in change.fields.items():
-            setattr(case, name, value)
-        case.status, case.version, case.updated_at = to_status, case.version + 1, now
-        event = event_record(
-            case=case,
-            action=change.event,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            payload=change.payload,
-            at=now,
-        )
-        for step in change.after:
-            step(case, event)
-        if change.notify:
-            transaction.on_commit(
-                partial(
-                    case_notify,
-                    case,
-                    action=change.notify,
-                    event_id=event.pk,
-                    actor_id=getattr(actor, "pk", None),
-                    reason=reason,
-                    **change.notify_kwargs,
-                )
-            )
+    fields: dict = {"registered_at": registered_at}
+    number = (registration_number or "").strip()
+    if number and number != case.registration_number:
+        taken = Case.objects.filter(
+            municipality_id=case.municipality_id, registration_number=number
+        ).exclude(pk=case.pk)
+        if taken.exists():
+            raise InvalidInput(_("Этот номер уже занят."), field="registration_number")
+        case.registration_number = number
+        fields.update(registration_number=number, search_text=case_search_text(case))
+    _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        fields=fields,
+        payload={
+            "registration_number": case.registration_number,
+            "registered_at": registered_at.isoformat(),
+            "late": registered_at > case.received_at + timedelta(days=3),
+        },
+    )
+    clocks.on_appeal_registered(case, at=registered_at)
     return case
 
 
-# ---------------------------------------------------------------------------------------
-# Public wrappers: one per action
-# ---------------------------------------------------------------------------------------
-
-
+@transaction.atomic
 def case_assign(
     case_id,
     *,
     actor,
-    organisation: Organisation,
+    organisation: Organisation | None,
     category: Category | None = None,
     district: District | None = None,
     address: str | None = None,
-    fast_track: bool | None = None,
+    kind: str | None = None,
+    channel: str | None = None,
+    propose_fast_track: bool = False,
     version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
-    """Moderation: structure the item and name the executor organisation."""
+    """Moderation: structure the item and name the executor organisation.
 
-    def apply(case: Case, change: Change) -> None:
-        if organisation is None:
-            raise InvalidInput(_("Выберите организацию-исполнителя."), field="organization")
-        _same_municipality(case, organisation=organisation, district=district)
-        if category is None and case.category_id is None:
-            raise InvalidInput(_("Выберите категорию."), field="category")
-        change.fields.update(organisation=organisation, assignee=None)
-        if category is not None:
-            change.fields["category"] = category
-        if district is not None:
-            change.fields["district"] = district
-        if address is not None and address.strip() != case.address:
-            change.fields["address"] = address.strip()
-            case.address = address.strip()
-            change.fields["search_text"] = case_search_text(case)
-        fast_changed = fast_track is not None and bool(fast_track) != case.fast_track
-        if fast_changed:
-            change.fields["fast_track"] = bool(fast_track)
-        change.payload = {
-            "organization": organisation.pk,
-            "organization_name": str(organisation),
-            "category": getattr(category or case.category, "pk", None),
-            "district": getattr(district or case.district, "pk", None),
-            "fast_track": bool(fast_track) if fast_track is not None else case.fast_track,
-        }
-        if case.status == CaseStatus.ASSIGNED:
-            change.payload["previous_organization"] = case.organisation_id
-
-        def clocks_after(case: Case, event: CaseEvent) -> None:
-            clocks.meet(case, clocks.REGISTER, at=event.at)
-            clocks.cancel(case, clocks.REASSIGN_WINDOW, at=event.at)
-            clocks.start(case, clocks.REASSIGN_WINDOW, at=event.at)
-            if fast_changed:
-                clocks.recompute(case)
-
-        change.after.append(clocks_after)
-        change.notify = "assign"
-
-    return _transition(case_id, action="assign", actor=actor, version=version, apply=apply)
-
-
-def case_reject(
-    case_id, *, actor, reason: str, duplicate_of: Case | None = None, version: int | None = None
-) -> Case:
-    """Moderation: not for the desk (spam, not our competence, duplicate of #N)."""
-
-    def apply(case: Case, change: Change) -> None:
-        change.fields["closed_at"] = timezone.now()
-        if duplicate_of is not None:
-            if duplicate_of.pk == case.pk or duplicate_of.municipality_id != case.municipality_id:
-                raise InvalidInput(
-                    _("Укажите другое сообщение того же МО как исходное."), field="duplicate_of"
-                )
-            change.fields["duplicate_of"] = duplicate_of
-            change.payload["duplicate_of"] = duplicate_of.pk
-        change.after.append(lambda case, event: clocks.cancel(case, at=event.at))
-
-    return _transition(
-        case_id, action="reject", actor=actor, reason=reason, version=version, apply=apply
-    )
-
-
-def case_accept(case_id, *, actor, version: int | None = None) -> Case:
-    """The executor takes the case into work: the first-reply clock is met."""
-
-    def apply(case: Case, change: Change) -> None:
-        change.fields["assignee"] = actor
-        # The executor has decided the case is theirs: the reassignment window closes.
-        change.after.append(
-            lambda case, event: clocks.meet(
-                case, clocks.FIRST_REPLY, clocks.REASSIGN_WINDOW, at=event.at
-            )
+    Setting or changing the category, kind or channel re-selects the policies of the
+    running clocks (the ПОС 5-working-day rule of Лабытнанги 3.4.2 в) needs a category,
+    and ПОС items arrive without one). The administrator may only *propose* fast-track:
+    «Повышенная важность определяется куратором» (Междуреченск 3.8).
+    """
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="assign", actor=actor, at=at, version=version)
+    if organisation is None:
+        raise InvalidInput(_("Выберите организацию-исполнителя."), field="organization")
+    _same_municipality(case, organisation=organisation, district=district)
+    if category is None and case.category_id is None:
+        raise InvalidInput(_("Выберите категорию."), field="category")
+    new_kind = kind or case.kind
+    new_channel = channel or case.channel
+    if new_kind not in CaseKind.values:
+        raise InvalidInput(_("Неизвестный вид сообщения."), field="kind")
+    if (new_kind == CaseKind.APPEAL) != (case.kind == CaseKind.APPEAL):
+        raise InvalidInput(
+            _("Обращение по 59-ФЗ и сообщение — разные порядки: вид не меняется."), field="kind"
         )
+    if new_channel not in CHANNELS_BY_KIND.get(new_kind, []):
+        raise InvalidInput(_("Канал не подходит для этого вида."), field="channel")
+    fields: dict = {"organisation": organisation, "assignee": None}
+    reselect = False
+    if category is not None and category.pk != case.category_id:
+        fields["category"], reselect = category, True
+    if new_kind != case.kind or new_channel != case.channel:
+        fields.update(kind=new_kind, channel=new_channel)
+        reselect = True
+    if district is not None:
+        fields["district"] = district
+    if address is not None and address.strip() != case.address:
+        case.address = address.strip()
+        fields.update(address=case.address, search_text=case_search_text(case))
+    proposed = bool(propose_fast_track) and not case.fast_track and not case.fast_track_proposed
+    if proposed:
+        fields["fast_track_proposed"] = True
+    payload = {
+        "organization": organisation.pk,
+        "organization_name": str(organisation),
+        "category": getattr(category or case.category, "pk", None),
+        "district": getattr(district or case.district, "pk", None),
+        "kind": new_kind,
+        "channel": new_channel,
+        "fast_track_proposed": proposed,
+    }
+    if case.status == CaseStatus.ASSIGNED:
+        payload["previous_organization"] = case.organisation_id
+    event = _step(case, row, actor=actor, at=at, fields=fields, payload=payload)
+    clocks.cancel(case, clocks.REASSIGN_WINDOW, at=at)
+    clocks.start(case, clocks.REASSIGN_WINDOW, at=at)
+    if case.kind == CaseKind.APPEAL:
+        # Competence decided here: no forwarding to another body.
+        clocks.cancel(case, clocks.FORWARD, at=at)
+    if reselect:
+        clocks.recompute(case, at=at)
+    notify.assigned(case, event=event, actor=actor)
+    if proposed:
+        notify.fast_track_proposed(case, event=event, actor=actor)
+    return case
 
-    return _transition(case_id, action="accept", actor=actor, version=version, apply=apply)
+
+def _find_original(case: Case, *, actor, reference) -> Case:
+    """The case a duplicate repeats: a Case, a registration number or an id, visible to
+    the actor and of the same municipality (a number outside the scope is not confirmed)."""
+    if isinstance(reference, Case):
+        original = reference
+    else:
+        number = str(reference).strip().lstrip("#№ ")
+        candidates = Case.objects.visible_to(actor) if actor is not None else Case.objects
+        candidates = candidates.filter(municipality_id=case.municipality_id)
+        original = candidates.filter(registration_number=number).first()
+        if original is None and number.isdigit():
+            original = candidates.filter(pk=int(number)).first()
+    if (
+        original is None
+        or original.pk == case.pk
+        or (original.municipality_id != case.municipality_id)
+    ):
+        raise InvalidInput(_("Укажите номер исходного сообщения того же МО."), field="duplicate_of")
+    return original
 
 
-def case_request_reassignment(case_id, *, actor, reason: str, version: int | None = None) -> Case:
+@transaction.atomic
+def case_reject(
+    case_id,
+    *,
+    actor,
+    reason: str = "",
+    duplicate_of=None,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """Moderation: not for the desk (spam, not our competence, duplicate of № N).
+    ``duplicate_of`` is the original case, its number or its id."""
+    at = _now(at)
+    original = None
+    if duplicate_of is not None:
+        case = case_get_for_user(user=actor, pk=case_id)
+        original = _find_original(case, actor=actor, reference=duplicate_of)
+        details = (reason or "").strip()
+        reason = _("Дубликат сообщения № %(number)s") % {"number": original}
+        if details:
+            reason = f"{reason}: {details}"
+    case, row, reason = _begin(
+        case_id, action="reject", actor=actor, at=at, version=version, reason=reason
+    )
+    fields: dict = {"closed_at": at}
+    payload = {}
+    if original is not None:
+        fields["duplicate_of"] = original
+        payload["duplicate_of"] = original.pk
+    _step(case, row, actor=actor, at=at, fields=fields, payload=payload, reason=reason)
+    clocks.cancel(case, at=at)
+    return case
+
+
+@transaction.atomic
+def case_forward(
+    case_id,
+    *,
+    actor,
+    to_body: str,
+    notice: str,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """59-ФЗ ст. 8 ч. 3: an appeal outside the competence goes «в течение семи дней со дня
+    регистрации в соответствующий орган … с уведомлением гражданина». The notice to the
+    applicant is recorded; the case is closed here as forwarded."""
+    at = _now(at)
+    to_body, notice = (to_body or "").strip(), (notice or "").strip()
+    case, row, _r = _begin(case_id, action="forward", actor=actor, at=at, version=version)
+    if not to_body:
+        raise InvalidInput(_("Укажите орган, куда направлено обращение."), field="to_body")
+    if not notice:
+        raise InvalidInput(
+            _("Укажите, как и когда уведомлён заявитель (59-ФЗ ст. 8 ч. 3)."), field="notice"
+        )
+    reason = _("Направлено по компетенции: %(body)s") % {"body": to_body}
+    _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        fields={"forwarded_to": to_body[:300], "closed_at": at},
+        payload={"to_body": to_body, "notice": notice},
+        reason=reason,
+    )
+    clocks.meet(case, clocks.FORWARD, at=at)
+    clocks.cancel(case, at=at)
+    return case
+
+
+@transaction.atomic
+def case_accept(case_id, *, actor, version: int | None = None, at: datetime | None = None):
+    """The executor takes the case into work. Internal: nothing reaches the resident, so
+    only the reassignment window closes (Междуреченск 3.7 — the first reply is one «с
+    указанием исполнения сроков», and that is a published answer)."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="accept", actor=actor, at=at, version=version)
+    _step(case, row, actor=actor, at=at, fields={"assignee": actor})
+    clocks.meet(case, clocks.REASSIGN_WINDOW, at=at)
+    return case
+
+
+@transaction.atomic
+def case_request_reassignment(
+    case_id, *, actor, reason: str, version: int | None = None, at: datetime | None = None
+) -> Case:
     """Междуреченск, прил. 1 §2: not our competence — back to the administrator, allowed
     only within the reassignment window (30 working minutes of the assignment)."""
-
-    def apply(case: Case, change: Change) -> None:
-        if not clocks.reassign_window_open(case):
-            raise StateConflict(
-                _(
-                    "Переназначение можно запросить только в течение 30 минут после назначения. "
-                    "Свяжитесь с администратором МЦУ."
-                )
-            )
-        change.fields.update(organisation=None, assignee=None)
-        change.payload = {
-            "organization": case.organisation_id,
-            "organization_name": str(case.organisation or ""),
-        }
-        change.after.append(
-            lambda case, event: clocks.cancel(case, clocks.REASSIGN_WINDOW, at=event.at)
-        )
-        change.notify = "request_reassignment"
-
-    return _transition(
-        case_id,
-        action="request_reassignment",
-        actor=actor,
-        reason=reason,
-        version=version,
-        apply=apply,
+    at = _now(at)
+    case, row, reason = _begin(
+        case_id, action="request_reassignment", actor=actor, at=at, version=version, reason=reason
     )
+    payload = {
+        "organization": case.organisation_id,
+        "organization_name": str(case.organisation or ""),
+    }
+    event = _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        fields={"organisation": None, "assignee": None},
+        payload=payload,
+        reason=reason,
+    )
+    clocks.cancel(case, clocks.REASSIGN_WINDOW, at=at)
+    notify.reassignment_requested(case, event=event, actor=actor, reason=reason)
+    return case
 
 
-def case_give_interim_answer(
-    case_id, *, actor, text: str, promised_at: datetime, version: int | None = None
-) -> Case:
-    """Междуреченск 3.10: an interim answer with a promised date. The answer clock is met,
-    a promise clock runs to the promised date, the administrators are reminded then."""
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput(_("Введите текст промежуточного ответа."), field="text")
+def _check_promise(promised_at: datetime | None, *, at: datetime) -> None:
+    """A promised date is in the future and not later than the policy's ceiling."""
     if promised_at is None:
         raise InvalidInput(_("Укажите обещанный срок."), field="promised_at")
-    if promised_at <= timezone.now():
+    if promised_at <= at:
         raise InvalidInput(_("Обещанный срок должен быть в будущем."), field="promised_at")
-
-    def apply(case: Case, change: Change) -> None:
-        if case.assignee_id is None:
-            change.fields["assignee"] = actor
-        # Inside the transaction: a conflict below rolls the answer back too.
-        answer = Answer.objects.create(
-            case=case,
-            kind=Answer.Kind.INTERIM,
-            text=text,
-            promised_at=promised_at,
-            author=actor,
-            created_at=timezone.now(),
+    limit = clocks.promise_max_days()
+    if limit and promised_at > at + timedelta(days=limit):
+        raise InvalidInput(
+            _("Обещанный срок — не позже чем через %(days)s дн.") % {"days": limit},
+            field="promised_at",
         )
-        change.payload = {"answer": answer.pk, "promised_at": promised_at.isoformat()}
-
-        def after(case: Case, event: CaseEvent) -> None:
-            # Answering means the case is the executor's: the reassignment window closes.
-            clocks.meet(
-                case, clocks.FIRST_REPLY, clocks.ANSWER, clocks.REASSIGN_WINDOW, at=event.at
-            )
-            clocks.cancel(case, clocks.PROMISE, at=event.at)
-            clocks.start(case, clocks.PROMISE, at=event.at, due_at=promised_at)
-
-        change.after.append(after)
-        change.notify = "interim_answer"
-        change.notify_kwargs = {"promised_at": promised_at}
-
-    return _transition(case_id, action="interim_answer", actor=actor, version=version, apply=apply)
 
 
+@transaction.atomic
+def case_give_interim_answer(
+    case_id,
+    *,
+    actor,
+    text: str,
+    promised_at: datetime | None,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """Междуреченск 3.10: «необходимо предоставить промежуточный ответ» — the executor
+    writes it with a promised date. It goes to the administrator's review; nothing is met
+    until it is published (3.8: «срок обозначен для публикации ответа»), so an executor
+    alone never takes a case out of «Просроченные»."""
+    at = _now(at)
+    text = (text or "").strip()
+    case, row, _r = _begin(case_id, action="interim_answer", actor=actor, at=at, version=version)
+    if not text:
+        raise InvalidInput(_("Введите текст промежуточного ответа."), field="text")
+    _check_promise(promised_at, at=at)
+    answer = Answer.objects.create(
+        case=case,
+        kind=Answer.Kind.INTERIM,
+        text=text,
+        promised_at=promised_at,
+        author=actor,
+        created_at=at,
+    )
+    fields = {"assignee": actor} if case.assignee_id is None else {}
+    event = _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        fields=fields,
+        payload={"answer": answer.pk, "promised_at": promised_at.isoformat()},
+    )
+    # Answering means the case is the executor's: the reassignment window closes.
+    clocks.meet(case, clocks.REASSIGN_WINDOW, at=at)
+    notify.interim_submitted(case, event=event, actor=actor)
+    return case
+
+
+@transaction.atomic
+def case_publish_interim(
+    case_id, *, actor, version: int | None = None, at: datetime | None = None
+) -> Case:
+    """The administrator publishes the interim answer: it reaches the resident and names
+    the date, so the first reply (Междуреченск 3.7) and the answer clock (3.8, 3.10) are
+    met, and the promise clock runs to the promised date. A promise replaced by a new one
+    keeps its breach on record (``deadline_cancel``)."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="publish_interim", actor=actor, at=at, version=version)
+    answer = _pending_interim(case)
+    if answer.promised_at <= at:
+        raise StateConflict(
+            _("Обещанный срок уже прошёл: верните промежуточный ответ исполнителю.")
+        )
+    event = _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        payload={"answer": answer.pk, "promised_at": answer.promised_at.isoformat()},
+    )
+    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.PUBLISHED, published_at=at)
+    clocks.meet(case, clocks.FIRST_REPLY, clocks.ANSWER, at=at)
+    clocks.cancel(case, clocks.PROMISE, at=at)
+    clocks.start(case, clocks.PROMISE, at=at, due_at=answer.promised_at)
+    notify.interim_published(case, event=event, actor=actor, promised_at=answer.promised_at)
+    return case
+
+
+@transaction.atomic
+def case_return_interim(
+    case_id, *, actor, reason: str, version: int | None = None, at: datetime | None = None
+) -> Case:
+    """The administrator sends the interim answer back with a reason; nothing is met."""
+    at = _now(at)
+    case, row, reason = _begin(
+        case_id, action="return_interim", actor=actor, at=at, version=version, reason=reason
+    )
+    answer = _pending_interim(case)
+    event = _step(case, row, actor=actor, at=at, payload={"answer": answer.pk}, reason=reason)
+    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.RETURNED, return_reason=reason)
+    notify.interim_returned(case, event=event, actor=actor, reason=reason)
+    return case
+
+
+@transaction.atomic
 def case_submit_answer(
-    case_id, *, actor, text: str, attachments=(), version: int | None = None
+    case_id,
+    *,
+    actor,
+    text: str,
+    attachments=(),
+    version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     """The executor's final answer, with photos and PDFs of the work done (Междуреченск,
     прил. 1 §2: «подготовка ответа с приложением фото и других документов»)."""
+    at = _now(at)
     text = (text or "").strip()
+    case, row, _r = _begin(case_id, action="submit_answer", actor=actor, at=at, version=version)
     if not text:
         raise InvalidInput(_("Введите текст ответа."), field="text")
     checked = attachments_check(list(attachments or []))
-
-    def apply(case: Case, change: Change) -> None:
-        answer = Answer.objects.create(
-            case=case, kind=Answer.Kind.FINAL, text=text, author=actor, created_at=timezone.now()
+    answer = Answer.objects.create(
+        case=case, kind=Answer.Kind.FINAL, text=text, author=actor, created_at=at
+    )
+    event = _step(
+        case, row, actor=actor, at=at, payload={"answer": answer.pk, "attachments": len(checked)}
+    )
+    # Files are written only once the transition has won (storage is not rolled back
+    # with the transaction).
+    for upload, content_type in checked:
+        attachment = Attachment(
+            answer=answer,
+            content_type=content_type,
+            size=upload.size,
+            original_name=upload.name[:255],
+            uploaded_at=at,
         )
-        change.payload = {"answer": answer.pk, "attachments": len(checked)}
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+    notify.answer_submitted(case, event=event, actor=actor)
+    return case
 
-        def after(case: Case, event: CaseEvent) -> None:
-            # Files are written only once the transition has won (storage is not rolled
-            # back with the transaction).
-            for upload, content_type in checked:
-                attachment = Attachment(
-                    answer=answer,
-                    content_type=content_type,
-                    size=upload.size,
-                    original_name=upload.name[:255],
-                    uploaded_at=event.at,
-                )
-                attachment.file.save(upload.name, upload, save=False)
-                attachment.save()
 
-        change.after.append(after)
-        change.notify = "submit_answer"
+@transaction.atomic
+def case_approve(case_id, *, actor, version: int | None = None, at: datetime | None = None):
+    """The administrator's review, then the curator's approval where it is required
+    (Междуреченск 3.6)."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="approve", actor=actor, at=at, version=version)
+    stage = "review" if case.status == CaseStatus.ON_REVIEW else "approval"
+    to_approval = stage == "review" and approval_required(case)
+    target = CaseStatus.ON_APPROVAL if to_approval else CaseStatus.APPROVED
+    event = _step(case, row, actor=actor, at=at, target=target, payload={"stage": stage})
+    if to_approval:
+        notify.approval_requested(case, event=event, actor=actor)
+    else:
+        case.answers.filter(kind=Answer.Kind.FINAL, status=Answer.Status.SUBMITTED).update(
+            status=Answer.Status.APPROVED
+        )
+    return case
 
-    return _transition(case_id, action="submit_answer", actor=actor, version=version, apply=apply)
+
+@transaction.atomic
+def case_return(
+    case_id, *, actor, reason: str, version: int | None = None, at: datetime | None = None
+) -> Case:
+    """Back to the executor «на доработку с указанием причины»; the card shows the reason."""
+    at = _now(at)
+    case, row, reason = _begin(
+        case_id, action="return", actor=actor, at=at, version=version, reason=reason
+    )
+    event = _step(case, row, actor=actor, at=at, reason=reason)
+    case.answers.filter(
+        kind=Answer.Kind.FINAL, status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED]
+    ).update(status=Answer.Status.RETURNED, return_reason=reason)
+    notify.answer_returned(case, event=event, actor=actor, reason=reason)
+    return case
 
 
 def _latest_final_answer(case: Case, *statuses: str) -> Answer | None:
@@ -511,71 +809,44 @@ def _latest_final_answer(case: Case, *statuses: str) -> Answer | None:
     )
 
 
-def case_approve(case_id, *, actor, version: int | None = None) -> Case:
-    """The administrator's review, then the curator's approval where it is required."""
-
-    def apply(case: Case, change: Change) -> None:
-        if case.status == CaseStatus.ON_REVIEW and approval_required(case):
-            change.target = CaseStatus.ON_APPROVAL
-            change.notify = "to_approval"
-        change.payload = {"stage": "review" if case.status == CaseStatus.ON_REVIEW else "approval"}
-        if change.target == CaseStatus.APPROVED:
-            change.after.append(
-                lambda case, event: case.answers.filter(
-                    kind=Answer.Kind.FINAL, status=Answer.Status.SUBMITTED
-                ).update(status=Answer.Status.APPROVED)
-            )
-
-    return _transition(case_id, action="approve", actor=actor, version=version, apply=apply)
-
-
-def case_return(case_id, *, actor, reason: str, version: int | None = None) -> Case:
-    """Back to the executor «на доработку с указанием причины»; the card shows the reason."""
-
-    def apply(case: Case, change: Change) -> None:
-        def after(case: Case, event: CaseEvent) -> None:
-            case.answers.filter(
-                kind=Answer.Kind.FINAL,
-                status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
-            ).update(status=Answer.Status.RETURNED, return_reason=event.reason)
-
-        change.after.append(after)
-        change.notify = "return"
-
-    return _transition(
-        case_id, action="return", actor=actor, reason=reason, version=version, apply=apply
+@transaction.atomic
+def case_publish(case_id, *, actor, version: int | None = None, at: datetime | None = None):
+    """The answer goes to the resident. Междуреченск 3.8: «срок обозначен для публикации
+    ответа, а не только подготовки текста» — the first reply, the answer and a promise are
+    met now. A message then waits two days for the resident (3.6); an appeal is closed
+    (59-ФЗ has no such wait)."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="publish", actor=actor, at=at, version=version)
+    answer = _latest_final_answer(case, Answer.Status.APPROVED, Answer.Status.SUBMITTED)
+    if answer is None:
+        raise StateConflict(_("Нет одобренного ответа для публикации."))
+    appeal = case.kind == CaseKind.APPEAL
+    fields: dict = {"published_at": at}
+    if appeal:
+        fields["closed_at"] = at
+    _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        target=CaseStatus.CLOSED if appeal else CaseStatus.PUBLISHED,
+        fields=fields,
+        payload={"answer": answer.pk},
     )
-
-
-def case_publish(case_id, *, actor, version: int | None = None) -> Case:
-    """The answer goes to the resident; the resident's two days begin (Междуреченск 3.6)."""
-
-    def apply(case: Case, change: Change) -> None:
-        answer = _latest_final_answer(case, Answer.Status.APPROVED, Answer.Status.SUBMITTED)
-        if answer is None:
-            raise StateConflict(_("Нет одобренного ответа для публикации."))
-        now = timezone.now()
-        change.fields["published_at"] = now
-        change.payload = {"answer": answer.pk}
-
-        def after(case: Case, event: CaseEvent) -> None:
-            Answer.objects.filter(pk=answer.pk).update(
-                status=Answer.Status.PUBLISHED, published_at=event.at
-            )
-            # Междуреченск 3.8: «срок обозначен для публикации ответа, а не только
-            # подготовки текста» — the answer clock is met now.
-            clocks.meet(case, clocks.ANSWER, clocks.PROMISE, at=event.at)
-            clocks.start(case, clocks.REACTION, at=event.at)
-
-        change.after.append(after)
-
-    return _transition(case_id, action="publish", actor=actor, version=version, apply=apply)
+    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.PUBLISHED, published_at=at)
+    clocks.meet(case, clocks.FIRST_REPLY, clocks.ANSWER, clocks.PROMISE, at=at)
+    if appeal:
+        clocks.cancel(case, at=at)
+    else:
+        clocks.start(case, clocks.REACTION, at=at)
+    return case
 
 
 def low_satisfaction_threshold() -> int:
     return int(getattr(settings, "LOW_SATISFACTION_THRESHOLD", DEFAULT_LOW_SATISFACTION_THRESHOLD))
 
 
+@transaction.atomic
 def case_record_feedback(
     case_id,
     *,
@@ -584,6 +855,7 @@ def case_record_feedback(
     comment: str = "",
     reopen: bool | None = None,
     version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     """The resident's reaction to the published answer.
 
@@ -593,97 +865,147 @@ def case_record_feedback(
     without a good rating (Междуреченск 3.6: «если поступит комментарий от пользователя,
     то сообщение вернется в работу»). ``reopen`` overrides that for a comment that is a
     thank-you or a complaint. Otherwise the case closes.
+
+    After the two days (3.6: «если житель в течении двух дней не напишет комментарий, то
+    ответ будет считаться готовым») the reaction is recorded and shown, and reopens
+    nothing: a new complaint is a new case.
     """
+    at = _now(at)
     comment = (comment or "").strip()
     if rating is not None and not 1 <= int(rating) <= 5:
         raise InvalidInput(_("Оценка — от 1 до 5."), field="rating")
     if rating is None and not comment:
         raise InvalidInput(_("Укажите оценку или комментарий заявителя."), field="rating")
-    if reopen is None:
+    case, row, _r = _begin(case_id, action="feedback", actor=actor, at=at, version=version)
+    reaction = clocks.running(case, clocks.REACTION)
+    late = case.status == CaseStatus.CLOSED or (reaction is not None and reaction.due_at <= at)
+    if late:
+        reopen = False
+    elif reopen is None:
         reopen = int(rating) <= low_satisfaction_threshold() if rating is not None else True
-
-    def apply(case: Case, change: Change) -> None:
-        answer = _latest_final_answer(case, Answer.Status.PUBLISHED)
-        feedback = Feedback.objects.create(
-            case=case,
-            answer=answer,
-            rating=rating,
-            comment=comment,
-            reopened=reopen,
-            recorded_by=actor,
-            at=timezone.now(),
-        )
-        change.fields["satisfaction"] = rating if rating is not None else case.satisfaction
-        change.payload = {
-            "feedback": feedback.pk,
-            "answer": getattr(answer, "pk", None),
-            "rating": rating,
-            "comment": comment,
-        }
-        if reopen:
-            # Linked for analytics: the reopen event names the feedback and the answer the
-            # resident did not accept; Case.repeats stays for new cases that repeat this one.
-            change.target, change.event = CaseStatus.IN_PROGRESS, EventAction.REOPEN
-            change.fields.update(repeat_count=case.repeat_count + 1, closed_at=None)
-            change.payload["repeat"] = case.repeat_count + 1
-            change.notify = "reopen"
-        else:
-            change.fields["closed_at"] = timezone.now()
-
-        def after(case: Case, event: CaseEvent) -> None:
-            clocks.meet(case, clocks.REACTION, at=event.at)
-            if reopen:
-                clocks.start(case, clocks.ANSWER, at=event.at)
-            else:
-                clocks.cancel(case, at=event.at)
-
-        change.after.append(after)
-
-    return _transition(
-        case_id,
-        action="feedback",
+    answer = _latest_final_answer(case, Answer.Status.PUBLISHED)
+    feedback = Feedback.objects.create(
+        case=case,
+        answer=answer,
+        rating=rating,
+        comment=comment,
+        reopened=reopen,
+        after_window=late,
+        recorded_by=actor,
+        at=at,
+    )
+    fields: dict = {"satisfaction": rating if rating is not None else case.satisfaction}
+    payload = {
+        "feedback": feedback.pk,
+        "answer": getattr(answer, "pk", None),
+        "rating": rating,
+        "comment": comment,
+        "after_window": late,
+    }
+    target, event_action = CaseStatus.CLOSED, None
+    if reopen:
+        # Linked for analytics: the reopen event names the feedback and the answer the
+        # resident did not accept; Case.repeats stays for new cases that repeat this one.
+        target, event_action = CaseStatus.IN_PROGRESS, EventAction.REOPEN
+        fields.update(repeat_count=case.repeat_count + 1, closed_at=None)
+        payload["repeat"] = case.repeat_count + 1
+    elif case.status != CaseStatus.CLOSED:
+        fields["closed_at"] = at
+    event = _step(
+        case,
+        row,
         actor=actor,
-        version=version,
-        apply=apply,
+        at=at,
+        target=target,
+        event=event_action,
+        fields=fields,
+        payload=payload,
         reason=comment if reopen else "",
     )
+    clocks.meet(case, clocks.REACTION, at=at)
+    if reopen:
+        clocks.start(case, clocks.ANSWER, at=at)
+        notify.reopened(case, event=event, actor=actor, reason=comment)
+    else:
+        clocks.cancel(case, at=at)
+    return case
 
 
-def case_set_fast_track(case_id, *, actor, value: bool, version: int | None = None) -> Case:
-    """The curator marks or unmarks «повышенная важность»; the clocks are recomputed
-    (Междуреченск 3.8: 4 hours instead of 8 working hours)."""
+@transaction.atomic
+def case_set_fast_track(
+    case_id, *, actor, value: bool, version: int | None = None, at: datetime | None = None
+) -> Case:
+    """The curator (or the head) marks or clears «повышенная важность» (Междуреченск 3.8:
+    «Повышенная важность определяется куратором»), or declines an administrator's
+    proposal. The 4 hours run in calendar time from the mark; on a fast-track case every
+    clock runs in calendar time; clearing the mark puts a breached 4-hour clock back to
+    the ordinary term."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="set_fast_track", actor=actor, at=at, version=version)
+    value = bool(value)
+    if value == case.fast_track and not (case.fast_track_proposed and not value):
+        raise StateConflict(_("Отметка о повышенной важности уже такая."))
+    changed = value != case.fast_track
+    fields = {
+        "fast_track": value,
+        "fast_track_at": at if value else None,
+        "fast_track_proposed": False,
+    }
+    payload = {"value": value, "proposal_declined": case.fast_track_proposed and not value}
+    event = _step(case, row, actor=actor, at=at, fields=fields, payload=payload)
+    if changed:
+        clocks.recompute(case, at=at, include_breached=True)
+    if value:
+        notify.fast_track_set(case, event=event, actor=actor)
+    return case
 
-    def apply(case: Case, change: Change) -> None:
-        if bool(value) == case.fast_track:
-            raise StateConflict(_("Отметка о повышенной важности уже такая."))
-        change.fields["fast_track"] = bool(value)
-        change.payload = {"value": bool(value)}
-        change.after.append(lambda case, event: clocks.recompute(case))
 
-    return _transition(case_id, action="set_fast_track", actor=actor, version=version, apply=apply)
+@transaction.atomic
+def case_extend(
+    case_id,
+    *,
+    actor,
+    days: int,
+    reason: str,
+    notice: str,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """59-ФЗ ст. 12 ч. 2: «руководитель … вправе продлить срок рассмотрения обращения не
+    более чем на 30 дней, уведомив о продлении срока его рассмотрения гражданина» — once,
+    by the head, with a reason and the notice to the applicant recorded."""
+    at = _now(at)
+    case, row, reason = _begin(
+        case_id, action="extend", actor=actor, at=at, version=version, reason=reason
+    )
+    if days is None or not 1 <= int(days) <= MAX_EXTENSION_DAYS:
+        raise InvalidInput(
+            _("Продлить можно на 1–%(n)s дней.") % {"n": MAX_EXTENSION_DAYS}, field="days"
+        )
+    notice = (notice or "").strip()
+    if not notice:
+        raise InvalidInput(_("Укажите, как и когда уведомлён заявитель."), field="notice")
+    _step(
+        case, row, actor=actor, at=at, payload={"days": int(days), "notice": notice}, reason=reason
+    )
+    clocks.extend(case, clocks.ANSWER, days=int(days), at=at)
+    return case
 
 
 def case_auto_close(case_id, *, at: datetime | None = None) -> Case:
     """Междуреченск 3.6: «если житель в течении двух дней не напишет комментарий, то ответ
     будет считаться готовым». Done by the desk itself: the event has no actor."""
-
-    def apply(case: Case, change: Change) -> None:
-        change.fields["closed_at"] = at or timezone.now()
-        change.payload = {"reason": "no_reaction"}
-
-        def after(case: Case, event: CaseEvent) -> None:
-            clocks.meet(case, clocks.REACTION, at=event.at)
-            clocks.cancel(case, at=event.at)
-
-        change.after.append(after)
-
-    return _transition(case_id, action="close", actor=None, apply=apply, at=at)
-
-
-def _same_municipality(case: Case, **objs) -> None:
-    for name, obj in objs.items():
-        if obj is not None and obj.municipality_id != case.municipality_id:
-            field_name = "organization" if name == "organisation" else name
-            raise InvalidInput(
-                _("Относится к другому муниципальному образованию."), field=field_name
-            )
+    at = _now(at)
+    with transaction.atomic():
+        case, row, _r = _begin(case_id, action="close", actor=None, at=at)
+        _step(
+            case,
+            row,
+            actor=None,
+            at=at,
+            fields={"closed_at": at},
+            payload={"reason": "no_reaction"},
+        )
+        clocks.meet(case, clocks.REACTION, at=at)
+        clocks.cancel(case, at=at)
+    return case

@@ -20,8 +20,9 @@ from deadlines.selectors import with_nearest_due
 from mcu.exceptions import DeskError, NotFound, StateConflict
 
 from . import services
+from .actions import ACTION_SPECS
 from .filtersets import CaseFilterSet
-from .forms import ACTION_FORMS, BulkAssignForm
+from .forms import BulkAssignForm
 from .permissions import can_see_personal_data
 from .queues import QUEUE_LABELS, queue_apply, queues_for
 from .selectors import (
@@ -35,25 +36,8 @@ from .selectors import (
     case_queue_counts,
     case_timeline,
 )
-from .workflow import ACTION_LABELS
 
 PAGE_SIZE = 50
-
-SERVICES = {
-    "assign": services.case_assign,
-    "reject": services.case_reject,
-    "accept": services.case_accept,
-    "request_reassignment": services.case_request_reassignment,
-    "interim_answer": services.case_give_interim_answer,
-    "submit_answer": services.case_submit_answer,
-    "approve": services.case_approve,
-    "return": services.case_return,
-    "publish": services.case_publish,
-    "feedback": services.case_record_feedback,
-    "set_fast_track": services.case_set_fast_track,
-}
-
-SECONDARY_ACTIONS = {"reject", "return", "request_reassignment", "set_fast_track"}
 
 CONFLICT_MESSAGE = gettext_lazy(
     "Сообщение уже изменил другой пользователь — действие не выполнено. Ваш текст сохранён "
@@ -150,13 +134,14 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
     user = request.user
     allowed = services.case_allowed_actions(user, case)
     forms = []
-    # The main step first, the ones that send the case back last.
-    for action in sorted(allowed, key=lambda a: a in SECONDARY_ACTIONS):
+    # The main step first, the ones that send the case back or aside last.
+    for action in sorted(allowed, key=lambda a: ACTION_SPECS[a].secondary):
+        spec = ACTION_SPECS[action]
         if bound_form is not None and bound_form.action == action:
             form = bound_form
         else:
-            form = ACTION_FORMS[action](case=case, user=user)
-        forms.append((action, ACTION_LABELS[action], form))
+            form = spec.form(case=case, user=user)
+        forms.append((spec, form))
     answers = list(case_answers(case=case))
     return {
         "case": case,
@@ -186,66 +171,71 @@ def case_detail_view(request, pk: int):
     return render(request, "cases/detail.html", _card_context(request, case))
 
 
+def _conflict_message(exc: DeskError):
+    if isinstance(exc, NotFound) or exc.message == exc.default_message:
+        return CONFLICT_MESSAGE
+    return _("%(message)s Ваш текст сохранён в форме.") % {"message": exc.message}
+
+
 @login_required
 @require_POST
 def case_action_view(request, pk: int, action: str):
-    """One action of the card: the form is validated, the service called, the card shown."""
-    if action not in ACTION_FORMS:
+    """One action of the card, any of them (``cases.actions``): the form parses, the
+    service decides, the card is shown again. A lost race — the service answers 409, or
+    404 because the case left the user's scope meanwhile — is shown as the conflict it
+    is, with what the user typed kept; never as a success."""
+    spec = ACTION_SPECS.get(action)
+    if spec is None:
         raise Http404
     try:
         case = case_get_for_user(user=request.user, pk=pk)
     except NotFound:
         return render(request, "404.html", status=404)
-    form = ACTION_FORMS[action](request.POST, request.FILES, case=case, user=request.user)
+    form = spec.form(request.POST, request.FILES, case=case, user=request.user)
     status, message = 200, None
     if form.is_valid():
         try:
-            SERVICES[action](case.pk, actor=request.user, **form.service_kwargs())
-        except StateConflict as exc:
-            status = 409
-            message = (
-                CONFLICT_MESSAGE
-                if exc.message == exc.default_message
-                else (_("%(message)s Ваш текст сохранён в форме.") % {"message": exc.message})
-            )
+            spec.service(case.pk, actor=request.user, **form.service_kwargs())
+        except (StateConflict, NotFound) as exc:
+            status, message = 409, _conflict_message(exc)
         except DeskError as exc:
             status = exc.status_code
             if exc.field and exc.field in form.fields:
                 form.add_error(exc.field, str(exc.message))
             else:
                 form.add_error(None, str(exc.message))
-        else:
-            if not request.htmx:
-                messages.success(
-                    request, _("Готово: %(action)s.") % {"action": ACTION_LABELS[action].lower()}
-                )
-                return redirect("cases:detail", pk=case.pk)
-            form = None
     else:
         status = 400
     try:
         case = case_get_for_user(user=request.user, pk=pk)
     except NotFound:
-        # The action took the case out of the user's scope (a reassignment request).
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("cases:list")
-            return response
-        messages.success(request, _("Готово: сообщение возвращено администратору."))
+        if status == 200 and spec.leaves_scope:
+            # The user's own step took the case out of their scope.
+            messages.success(request, spec.done_leaving or spec.done)
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("cases:list")
+                return response
+            return redirect("cases:list")
+        # Someone else took it out of the user's scope meanwhile.
+        messages.error(request, CONFLICT_MESSAGE)
         return redirect("cases:list")
-    if status == 200 and form is None:
-        message = _("Готово: %(action)s.") % {"action": ACTION_LABELS[action].lower()}
-    if status == 409 and form is not None:
+    if status == 200:
+        if not request.htmx:
+            messages.success(request, spec.done)
+            return redirect("cases:detail", pk=case.pk)
+        form, message = None, spec.done
+    if status == 409:
         # The typed text stays, and the form now carries the version just shown: after
         # reading what the other person changed, the user may send it again.
         data = request.POST.copy()
         data["version"] = str(case.version)
-        form = ACTION_FORMS[action](data, case=case, user=request.user)
+        form = spec.form(data, case=case, user=request.user)
     context = _card_context(
         request, case, bound_form=form if status != 200 else None, message=message
     )
     context["card_status"] = status
-    if status == 409 and form is not None:
+    if status == 409:
         # Keep what the user typed even when the action is gone from the fresh card.
         context["kept_text"] = (
             form.data.get("text") or form.data.get("reason") or form.data.get("comment") or ""
@@ -279,7 +269,7 @@ def answer_template_insert_view(request, pk: int):
         text = (
             f"{current.rstrip()}\n\n{template.text}".strip() if current.strip() else (template.text)
         )
-    form = ACTION_FORMS[action](initial={"text": text}, case=case, user=request.user)
+    form = ACTION_SPECS[action].form(initial={"text": text}, case=case, user=request.user)
     return render(request, "cases/_answer_textarea.html", {"field": form["text"]})
 
 

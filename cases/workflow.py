@@ -22,8 +22,6 @@ Roles (DESIGN §1 and the lead's notes):
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy
-
 from mcu.choices import Role
 
 from .choices import CaseStatus as S
@@ -31,8 +29,6 @@ from .choices import EventAction
 
 __all__ = [
     "ACTIONS",
-    "ACTION_LABELS",
-    "API_ACTIONS",
     "SYSTEM",
     "TRANSITIONS",
     "Transition",
@@ -65,12 +61,24 @@ def _t(sources, target, roles, *, reason=False, event=""):
 
 OPEN = S.open_values()
 
+MESSAGE_WORK = [S.ASSIGNED, S.IN_PROGRESS, S.ON_REVIEW, S.ON_APPROVAL, S.APPROVED]
+
 TRANSITIONS: dict[str, tuple[Transition, ...]] = {
+    # 59-ФЗ ст. 8 ч. 2: «Письменное обращение подлежит обязательной регистрации в течение
+    # трех дней с момента поступления». Appeals only; the number and date are recorded and
+    # the 30 days of ст. 12 run from that date (Лабытнанги 3.4.2 д).
+    "register_appeal": (_t([S.NEW], None, ADMINS, event=EventAction.REGISTER_APPEAL),),
     # Moderation: the administrator structures the item and names the executor. Re-assigning
     # before the executor accepted is allowed (a wrong organisation is fixed at once).
     "assign": (_t([S.NEW, S.ASSIGNED], S.ASSIGNED, ADMINS, event=EventAction.ASSIGN),),
     # Spam, not our competence, duplicate of #N: the reason is required.
     "reject": (_t([S.NEW, S.ASSIGNED], S.REJECTED, ADMINS, reason=True, event=EventAction.REJECT),),
+    # 59-ФЗ ст. 8 ч. 3: «направляется в течение семи дней со дня регистрации в
+    # соответствующий орган … в компетенцию которых входит решение поставленных в
+    # обращении вопросов, с уведомлением гражданина». Closed here as forwarded.
+    "forward": (
+        _t([S.NEW, S.ASSIGNED], S.FORWARDED, ADMINS, reason=True, event=EventAction.FORWARD),
+    ),
     "accept": (_t([S.ASSIGNED], S.IN_PROGRESS, EXECUTORS, event=EventAction.ACCEPT),),
     # Междуреченск, прил. 1 §2: «В случае если инцидент не относится к компетенциям
     # организации, необходимо оперативно (в течение 30 минут) связаться со специалистом …
@@ -87,9 +95,17 @@ TRANSITIONS: dict[str, tuple[Transition, ...]] = {
         ),
     ),
     # Междуреченск 3.10: «В случае невозможности дать ответ в указанные сроки, необходимо
-    # предоставить промежуточный ответ». Accepts the case if it was not accepted yet.
+    # предоставить промежуточный ответ». The executor writes it (accepting the case if it
+    # was not accepted yet); it reaches the resident only through the administrator.
     "interim_answer": (
         _t([S.ASSIGNED, S.IN_PROGRESS], S.IN_PROGRESS, EXECUTORS, event=EventAction.INTERIM_ANSWER),
+    ),
+    # Междуреченск 3.8: «срок обозначен для публикации ответа, а не только подготовки
+    # текста» — an interim answer is reviewed and published like a final one (3.6), and
+    # only its publication meets the first reply and the answer clock.
+    "publish_interim": (_t(MESSAGE_WORK, None, ADMINS, event=EventAction.PUBLISH_INTERIM),),
+    "return_interim": (
+        _t(MESSAGE_WORK, None, ADMINS, reason=True, event=EventAction.RETURN_INTERIM),
     ),
     "submit_answer": (
         _t([S.IN_PROGRESS], S.ON_REVIEW, EXECUTORS, event=EventAction.SUBMIT_ANSWER),
@@ -114,14 +130,24 @@ TRANSITIONS: dict[str, tuple[Transition, ...]] = {
             event=EventAction.RETURN,
         ),
     ),
+    # An appeal's answer closes it (59-ФЗ knows no resident-reaction wait).
     "publish": (_t([S.APPROVED], S.PUBLISHED, ADMINS, event=EventAction.PUBLISH),),
     # The resident's reaction, typed in by the administrator or pushed by the integration.
     # The target is decided by the reaction: «Закрыто», or back to work (event «reopen»).
+    # After the two days (a closed case) it is recorded and shown, and reopens nothing.
     "feedback": (
-        _t([S.PUBLISHED], S.CLOSED, ADMINS | {Role.INTEGRATION}, event=EventAction.FEEDBACK),
+        _t(
+            [S.PUBLISHED, S.CLOSED],
+            S.CLOSED,
+            ADMINS | {Role.INTEGRATION},
+            event=EventAction.FEEDBACK,
+        ),
     ),
     # Междуреченск 3.8: «Повышенная важность определяется куратором».
     "set_fast_track": (_t(OPEN, None, CURATORS | {Role.HEAD}, event=EventAction.SET_FAST_TRACK),),
+    # 59-ФЗ ст. 12 ч. 2: «руководитель … вправе продлить срок рассмотрения обращения не
+    # более чем на 30 дней, уведомив о продлении срока его рассмотрения гражданина».
+    "extend": (_t(MESSAGE_WORK, None, {Role.HEAD}, reason=True, event=EventAction.EXTEND),),
     # Междуреченск 3.6: «если житель в течении двух дней не напишет комментарий, то ответ
     # будет считаться готовым». Done by the desk itself (cases.close_unreacted).
     "close": (_t([S.PUBLISHED], S.CLOSED, [SYSTEM], event=EventAction.CLOSE),),
@@ -129,24 +155,6 @@ TRANSITIONS: dict[str, tuple[Transition, ...]] = {
 
 #: every action users can take, in the order the card shows them
 ACTIONS: list[str] = [a for a in TRANSITIONS if a != "close"]
-
-#: the API's url path of each action (``POST /api/v1/cases/{id}/<path>/``)
-API_ACTIONS: dict[str, str] = {a: a.replace("_", "-") for a in ACTIONS}
-
-ACTION_LABELS: dict[str, str] = {
-    "assign": gettext_lazy("Назначить исполнителя"),
-    "reject": gettext_lazy("Отклонить"),
-    "accept": gettext_lazy("Принять в работу"),
-    "request_reassignment": gettext_lazy("Запросить переназначение"),
-    "interim_answer": gettext_lazy("Промежуточный ответ"),
-    "submit_answer": gettext_lazy("Направить ответ на проверку"),
-    "approve": gettext_lazy("Одобрить ответ"),
-    "return": gettext_lazy("Вернуть на доработку"),
-    "publish": gettext_lazy("Опубликовать ответ"),
-    "feedback": gettext_lazy("Реакция заявителя"),
-    "set_fast_track": gettext_lazy("Повышенная важность"),
-    "close": gettext_lazy("Закрыть"),
-}
 
 
 def transition_for(action: str, status: str) -> Transition | None:

@@ -61,15 +61,39 @@ POLICIES: list[tuple[str, str, str, int, str | None, int | None, int | None, boo
         "Междуреченск 3.8: «на вопросы с повышенной важностью (фаст трек) – 4 часа»",
     ),
     (
+        "incident.first_reply_fast",
+        "Первичный ответ на инцидент повышенной важности",
+        CM,
+        60,
+        "0.75",
+        15,
+        30,
+        True,
+        "Междуреченск 3.7 и 3.8: на фаст-треке все сроки идут в календарном времени, "
+        "чтобы первичный ответ не наступал позже ответа",
+    ),
+    (
+        "executor.reassign_window_fast",
+        "Окно запроса переназначения (повышенная важность)",
+        CM,
+        30,
+        None,
+        None,
+        None,
+        False,
+        "Междуреченск §2 и 3.8: 30 минут, на фаст-треке — календарных",
+    ),
+    (
         "incident.comment",
         "Ответ на комментарий на официальной странице",
-        WM,
+        CM,
         90,
         "0.75",
         30,
         60,
         True,
-        "Мещовск, прил. 2: «отработки комментариев в течение 90 минут»",
+        "Мещовск, прил. 2: «за работу в рамках отработки комментариев в течение 90 минут» "
+        "(календарных); правило этого МО, а не общее",
     ),
     (
         "executor.reassign_window",
@@ -183,7 +207,9 @@ RULES: list[tuple[str, str, str, bool | None, str, int, bool, str]] = [
     ("answer", "incident", "", None, "incident.answer", 0, True, ""),
     # Fast-track beats the official-comment rule of equal specificity (priority 10).
     ("answer", "incident", "", True, "incident.fast_track", 10, True, ""),
-    ("answer", "incident", "official_comment", None, "incident.comment", 0, True, ""),
+    # Fast-track (Междуреченск 3.8): every clock of the case runs in calendar time.
+    ("first_reply", "incident", "", True, "incident.first_reply_fast", 10, True, ""),
+    ("reassign_window", "", "", True, "executor.reassign_window_fast", 10, True, ""),
     ("answer", "pos", "", None, "pos.answer", 0, True, ""),
     (
         "answer",
@@ -205,6 +231,16 @@ RULES: list[tuple[str, str, str, bool | None, str, int, bool, str]] = [
     ("reaction", "", "", None, "resident.reaction", 0, True, ""),
     ("promise", "", "", None, "case.promise", 0, True, ""),
 ]
+
+#: Policies with a ceiling: the promised date of an interim answer is at most this many
+#: calendar days after its publication (editable in the admin).
+MAX_DAYS = {"case.promise": 30}
+
+#: Rules of one municipality only, created by whoever sets the municipality up (the demo
+#: seed, the head in the admin): Мещовск, прил. 2 — comments within 90 minutes.
+MUNICIPAL_RULES = {
+    "meshchovsk": [("answer", "incident", "official_comment", None, "incident.comment", 0)],
+}
 
 DEFAULT_SCHEDULE_NAME = "По умолчанию: пн–пт 08:00–17:00"
 # Междуреченск 3.3: «понедельник-пятница — с 08:00 до 17:00».
@@ -279,7 +315,10 @@ def load_defaults(*, DeadlinePolicy, DeadlineRule, WorkSchedule, WorkInterval) -
     """Create the missing default policies, rules and schedule; return how many rows."""
     created = 0
     policies = {}
+    # The data migration 0002 runs with a historical model that has no ``max_days`` yet.
+    has_max_days = any(f.name == "max_days" for f in DeadlinePolicy._meta.get_fields())
     for code, name, unit, amount, share, esc1, esc2, notify, source in POLICIES:
+        extra = {"max_days": MAX_DAYS.get(code)} if has_max_days else {}
         policy, new = DeadlinePolicy.objects.get_or_create(
             code=code,
             defaults={
@@ -291,6 +330,7 @@ def load_defaults(*, DeadlinePolicy, DeadlineRule, WorkSchedule, WorkInterval) -
                 "escalation_2_delay": esc2,
                 "notify": notify,
                 "source": source,
+                **extra,
             },
         )
         policies[code] = policy
@@ -315,4 +355,26 @@ def load_defaults(*, DeadlinePolicy, DeadlineRule, WorkSchedule, WorkInterval) -
             for wd, s, e in DEFAULT_INTERVALS
         )
         created += 1 + len(DEFAULT_INTERVALS)
+    return created
+
+
+def load_municipal_rules(*, DeadlinePolicy, DeadlineRule, municipality) -> int:
+    """Create the rules of ``MUNICIPAL_RULES`` for one municipality (by slug); idempotent."""
+    created = 0
+    for stage, kind, channel, fast_track, code, priority in MUNICIPAL_RULES.get(
+        municipality.slug, ()
+    ):
+        policy = DeadlinePolicy.objects.filter(code=code).first()
+        if policy is None:
+            continue
+        _, new = DeadlineRule.objects.get_or_create(
+            stage=stage,
+            kind=kind,
+            channel=channel,
+            fast_track=fast_track,
+            municipality=municipality,
+            policy=policy,
+            defaults={"priority": priority, "is_active": True},
+        )
+        created += new
     return created

@@ -278,6 +278,15 @@ class DeadlinePolicy(models.Model):
             "заявителя, после которого сообщение закрывается)."
         ),
     )
+    max_days = models.PositiveSmallIntegerField(
+        _("предельный срок, календарных дней"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Для срока, задаваемого вручную (обещанный срок промежуточного ответа): "
+            "не позже стольких дней от публикации. Пусто — без предела."
+        ),
+    )
     source = models.CharField(_("основание"), max_length=300, blank=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 
@@ -411,6 +420,8 @@ class Deadline(models.Model):
     met_at = models.DateTimeField(_("выполнено"), null=True, blank=True)
     breached_at = models.DateTimeField(_("нарушено"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("остановлено"), null=True, blank=True)
+    #: 59-ФЗ ст. 12 ч. 2: the term extended once by the head, in calendar days
+    extension_days = models.PositiveSmallIntegerField(_("продлено, дней"), default=0)
     escalation_level = models.PositiveSmallIntegerField(_("ступень эскалации"), default=0)
     escalated_at = models.DateTimeField(_("эскалировано"), null=True, blank=True)
     # When each escalation step becomes due: computed with due_at from the policy's delays.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from mcu.models import Category
 
 from .choices import Stage
-from .models import Deadline, DeadlineRule
+from .models import Deadline, DeadlinePolicy, DeadlineRule
+from .state import q_breached
 
 __all__ = [
     "deadline_reassign_allowed",
@@ -29,6 +30,11 @@ def deadline_running(*, case, stage: str) -> Deadline | None:
     return (
         Deadline.objects.running().filter(case=case, stage=stage).select_related("policy").first()
     )
+
+
+def policy_max_days(code: str) -> int | None:
+    """The ``max_days`` ceiling of a policy (None: no ceiling or no such policy)."""
+    return DeadlinePolicy.objects.filter(code=code).values_list("max_days", flat=True).first()
 
 
 def deadline_reassign_allowed(*, case, at: datetime | None = None) -> bool:
@@ -85,8 +91,7 @@ def case_clock_condition(*args, **conditions) -> Exists:
 def case_overdue_condition(now: datetime | None = None) -> Exists:
     """A case is overdue when an obligation clock is past due and still runs. The sweep
     marks breaches every minute; lists do not wait for it."""
-    now = now or timezone.now()
-    return case_clock_condition(Q(breached_at__isnull=False) | Q(due_at__lte=now))
+    return case_clock_condition(q_breached(now))
 
 
 # ---------------------------------------------------------------------------------------
@@ -106,22 +111,17 @@ def deadline_rules_active(*, stage: str | None = None) -> list[DeadlineRule]:
 
 
 def _category_lineage(category_id: int | None, memo: dict | None = None) -> frozenset[int]:
-    """The category and all its ancestors (at most three levels)."""
+    """The category and all its ancestors (``Category.lineage_of``: one query for the
+    tree, kept in ``memo`` across the clocks of one recompute)."""
     if category_id is None:
         return frozenset()
-    if memo is not None and category_id in memo:
-        return memo[category_id]
-    ids, current = [category_id], category_id
-    for _ in range(10):  # a guard against a cycle typed into the admin
-        parent = Category.objects.filter(pk=current).values_list("parent_id", flat=True).first()
-        if parent is None:
-            break
-        ids.append(parent)
-        current = parent
-    lineage = frozenset(ids)
     if memo is not None:
-        memo[category_id] = lineage
-    return lineage
+        if category_id not in memo:
+            tree = memo.setdefault("__tree__", None) or Category.tree()
+            memo["__tree__"] = tree
+            memo[category_id] = frozenset(Category.lineage_of(category_id, tree))
+        return memo[category_id]
+    return frozenset(Category.lineage_of(category_id))
 
 
 def _specificity(rule: DeadlineRule) -> int:

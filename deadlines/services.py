@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import F, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from deadlines.engine import CalendarDataMissing, Unit, compute_due, working_seconds_between
@@ -39,6 +41,7 @@ __all__ = [
     "calendar_changed",
     "deadline_cancel",
     "deadline_defaults_load",
+    "deadline_extend",
     "deadline_meet",
     "deadline_start",
     "deadlines_recompute",
@@ -66,16 +69,23 @@ def clock_times(
     started_at: datetime,
     calendar,
     due_at: datetime | None = None,
+    extension_days: int = 0,
 ) -> dict[str, datetime | None]:
     """due_at, warn_at and the escalation times of a clock of ``policy`` from ``started_at``.
 
     Working units are measured on the municipality's calendar, also for the warning (a
     share of the *working* time); calendar units and explicit dates in plain time.
+    ``extension_days`` (59-ФЗ ст. 12 ч. 2) lengthens a term counted in days.
     """
     if due_at is None:
         if policy.unit == PolicyUnit.EXPLICIT:
             raise ValueError(f"policy {policy.code}: the due time must be given (due_at)")
-        due_at = compute_due(started_at, policy.amount, Unit(policy.unit), calendar)
+        amount = policy.amount
+        if extension_days:
+            if policy.unit != PolicyUnit.CALENDAR_DAYS:
+                raise ValueError(f"policy {policy.code}: only a term in days can be extended")
+            amount += extension_days
+        due_at = compute_due(started_at, amount, Unit(policy.unit), calendar)
     warn_at = None
     if policy.warn_share is not None and due_at > started_at:
         share = float(policy.warn_share)
@@ -97,6 +107,17 @@ def clock_times(
         "escalate_1_at": escalate_1_at,
         "escalate_2_at": escalate_2_at,
     }
+
+
+def clock_base(*, rule, started_at: datetime, case) -> datetime:
+    """The instant a clock's term runs from. A fast-track term (a rule with the condition
+    «повышенная важность») runs from the curator's mark, not from the receipt
+    (Междуреченск 3.8: «на вопросы с повышенной важностью (фаст трек) – 4 часа.
+    Повышенная важность определяется куратором»): ``case.fast_track_at``."""
+    marked = getattr(case, "fast_track_at", None)
+    if rule is not None and rule.fast_track is True and marked is not None:
+        return max(started_at, marked)
+    return started_at
 
 
 @transaction.atomic
@@ -130,7 +151,7 @@ def deadline_start(
     started_at = started_at or timezone.now()
     times = clock_times(
         policy=rule.policy,
-        started_at=started_at,
+        started_at=clock_base(rule=rule, started_at=started_at, case=case),
         calendar=calendar_for(case.municipality),
         due_at=due_at,
     )
@@ -144,18 +165,29 @@ def deadline_start(
     return deadline
 
 
+def _breach_if_past_due(at: datetime):
+    """``breached_at`` for a clock stopped at ``at``: kept if the sweep marked it, else
+    its due time when it had run out by then (the breach stays on record, DESIGN §3: «a
+    breached promise stays breached»), else none."""
+    return Coalesce(
+        "breached_at",
+        DbCase(When(due_at__lt=at, then=F("due_at")), default=Value(None)),
+    )
+
+
 @transaction.atomic
 def deadline_meet(*, case, stage: str, at: datetime | None = None) -> int:
     """Mark the running clocks of ``stage`` met; return how many.
 
-    A breached clock can still be met: it keeps ``breached_at`` and shows «выполнено с
-    опозданием».
+    A breached clock can still be met: it keeps (or gets) ``breached_at`` and shows
+    «выполнено с опозданием».
     """
     _check_aware(at, "at")
+    at = at or timezone.now()
     return (
         Deadline.objects.running()
         .filter(case=case, stage=stage)
-        .update(met_at=at or timezone.now())
+        .update(met_at=at, breached_at=_breach_if_past_due(at))
     )
 
 
@@ -163,35 +195,83 @@ def deadline_meet(*, case, stage: str, at: datetime | None = None) -> int:
 def deadline_cancel(*, case, stage: str | None = None, at: datetime | None = None) -> int:
     """Stop running clocks without meeting them (all stages if ``stage`` is None).
 
-    For rejection, closure, reassignment. Returns how many were stopped.
+    For rejection, closure, reassignment, a promise replaced by a new one. A clock that had
+    run out keeps its breach. Returns how many were stopped.
     """
     _check_aware(at, "at")
+    at = at or timezone.now()
     qs = Deadline.objects.running().filter(case=case)
     if stage is not None:
         qs = qs.filter(stage=stage)
-    return qs.update(cancelled_at=at or timezone.now())
+    return qs.update(cancelled_at=at, breached_at=_breach_if_past_due(at))
+
+
+@transaction.atomic
+def deadline_extend(*, case, stage: str, days: int, at: datetime | None = None) -> Deadline:
+    """Lengthen the running clock of ``stage`` by ``days`` calendar days (59-ФЗ ст. 12 ч. 2:
+    «вправе продлить срок рассмотрения не более чем на 30 дней»). The extension is kept on
+    the clock, so a later recompute keeps it. Raises ``ValueError`` when nothing runs."""
+    clock = deadline_running(case=case, stage=stage)
+    if clock is None:
+        raise ValueError(f"no running {stage} clock to extend")
+    clock.extension_days += int(days)
+    times = clock_times(
+        policy=clock.policy,
+        started_at=clock.started_at,
+        calendar=calendar_for(case.municipality),
+        extension_days=clock.extension_days,
+    )
+    now = at or timezone.now()
+    for name, value in times.items():
+        setattr(clock, name, value)
+    if clock.due_at > now:
+        # The new term has not run out: the clock is running again (its warning too).
+        clock.breached_at, clock.escalation_level, clock.escalated_at = None, 0, None
+        if clock.warn_at is None or clock.warn_at > now:
+            clock.warned_at = None
+    clock.save()
+    return clock
 
 
 # ---------------------------------------------------------------------------------------
 # Recomputation: fast-track toggled, a policy or rule edited, a calendar edited
 # ---------------------------------------------------------------------------------------
 
-_RECOMPUTED_FIELDS = ["policy", "due_at", "warn_at", "warned_at", "escalate_1_at", "escalate_2_at"]
+_RECOMPUTED_FIELDS = [
+    "policy",
+    "due_at",
+    "warn_at",
+    "warned_at",
+    "escalate_1_at",
+    "escalate_2_at",
+    "breached_at",
+    "escalation_level",
+    "escalated_at",
+]
 
 
-def _recompute(qs: QuerySet[Deadline], *, now: datetime | None = None) -> int:
-    """Recompute the open clocks of ``qs`` in bounded batches; return how many changed.
+def _recompute(
+    qs: QuerySet[Deadline], *, now: datetime | None = None, include_breached: bool = False
+) -> int:
+    """Recompute the clocks of ``qs`` in bounded batches; return how many changed.
 
     Only open clocks (not met, not breached, not cancelled) move: history stays. Each
     clock keeps its ``started_at`` and gets the policy the rules give *now* (fast-track
     on: incident.answer 480 wm → incident.fast_track 240 cm, and back).
+
+    ``include_breached`` also moves running clocks that are breached: when the curator
+    clears the fast-track mark, a breached 4-hour clock becomes the ordinary 8 working
+    hours again and is no longer breached if that term has not run out (DESIGN §3).
     """
     now = now or timezone.now()
     rules = deadline_rules_active()
     category_memo: dict = {}
     changed = 0
     last_pk = 0
-    base = qs.open().select_related("policy", "case__municipality").order_by("pk")
+    base = (qs.running() if include_breached else qs.open()).select_related(
+        "policy", "case__municipality"
+    )
+    base = base.order_by("pk")
     while True:
         batch = list(base.filter(pk__gt=last_pk)[:RECOMPUTE_BATCH])
         if not batch:
@@ -211,9 +291,12 @@ def _recompute(qs: QuerySet[Deadline], *, now: datetime | None = None) -> int:
             try:
                 times = clock_times(
                     policy=policy,
-                    started_at=clock.started_at,
+                    started_at=clock_base(rule=rule, started_at=clock.started_at, case=case),
                     calendar=calendar_for(case.municipality),
                     due_at=clock.due_at if explicit else None,
+                    extension_days=clock.extension_days
+                    if policy.unit == PolicyUnit.CALENDAR_DAYS
+                    else 0,
                 )
             except CalendarDataMissing as exc:
                 # One clock in a year without data must not block every other one.
@@ -224,6 +307,12 @@ def _recompute(qs: QuerySet[Deadline], *, now: datetime | None = None) -> int:
             else:
                 times["warned_at"] = clock.warned_at
             new = {"policy": policy, **times}
+            if clock.breached_at is not None:
+                if times["due_at"] > now:
+                    # The new term has not run out: not breached (any more).
+                    new.update(breached_at=None, escalation_level=0, escalated_at=None)
+                else:
+                    new["breached_at"] = times["due_at"]
             if any(getattr(clock, f) != v for f, v in new.items()):
                 for field, value in new.items():
                     setattr(clock, field, value)
@@ -234,9 +323,14 @@ def _recompute(qs: QuerySet[Deadline], *, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def deadlines_recompute(*, case, now: datetime | None = None) -> int:
-    """Recompute the case's open clocks (after fast-track or category changed)."""
-    return _recompute(Deadline.objects.filter(case=case), now=now)
+def deadlines_recompute(
+    *, case, now: datetime | None = None, include_breached: bool = False
+) -> int:
+    """Recompute the case's running clocks (after moderation changed the category, kind
+    or channel, or the curator changed the fast-track mark)."""
+    return _recompute(
+        Deadline.objects.filter(case=case), now=now, include_breached=include_breached
+    )
 
 
 @transaction.atomic
@@ -312,3 +406,15 @@ def production_calendar_load(*, years: Iterable[int] | None = None) -> int:
     if added:
         calendars_invalidate()
     return added
+
+
+@transaction.atomic
+def deadline_municipal_rules_load(*, municipality) -> int:
+    """Create the shipped rules that belong to one municipality only (Мещовск, прил. 2:
+    comments within 90 minutes); idempotent. Call when the municipality is set up."""
+    created = defaults.load_municipal_rules(
+        DeadlinePolicy=DeadlinePolicy, DeadlineRule=DeadlineRule, municipality=municipality
+    )
+    if created:
+        deadlines_recompute_for_municipality(municipality=municipality)
+    return created

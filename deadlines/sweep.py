@@ -19,20 +19,18 @@ The partial indexes of ``Deadline`` (``deadline_due_open``, ``deadline_warn_open
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from deadlines.engine import CalendarDataMissing, next_working_moment
-from mcu.choices import Role
 from mcu.models import User
 from mcu.notifications import NotificationSpec, notifications_create
+from mcu.people import people_for_cases
 from mcu.timefmt import format_local
 
 from .calendars import calendar_for
@@ -177,59 +175,30 @@ def deadlines_sweep(*, now: datetime | None = None, batch_size: int | None = Non
 
 
 class _People:
-    """The users a batch of clocks may notify, loaded in one query."""
+    """The users a batch of clocks may notify: ``mcu.people`` (one query for the batch)."""
 
     def __init__(self, clocks: list[Deadline]) -> None:
-        org_ids = {c.case.organisation_id for c in clocks if c.case.organisation_id}
-        mun_ids = {c.case.municipality_id for c in clocks}
-        self.executors = defaultdict(list)
-        self.org_heads = defaultdict(list)
-        self.administrators = defaultdict(list)
-        self.mcu_heads = defaultdict(list)
-        self.curators = defaultdict(list)
-        users = User.objects.filter(is_active=True).filter(
-            Q(organisation_id__in=org_ids)
-            | Q(municipality_id__in=mun_ids, role__in=[Role.ADMINISTRATOR, Role.HEAD, Role.CURATOR])
-        )
-        for user in users:
-            if user.organisation_id in org_ids:
-                if user.is_organisation_head:
-                    self.org_heads[user.organisation_id].append(user)
-                if user.role == Role.EXECUTOR:
-                    self.executors[user.organisation_id].append(user)
-            if user.municipality_id in mun_ids:
-                if user.role == Role.ADMINISTRATOR:
-                    self.administrators[user.municipality_id].append(user)
-                elif user.role == Role.HEAD:
-                    self.mcu_heads[user.municipality_id].append(user)
-                elif user.role == Role.CURATOR:
-                    self.curators[user.municipality_id].append(user)
+        self.by_case = people_for_cases({c.case_id: c.case for c in clocks}.values())
 
     def for_event(self, clock: Deadline, event: str) -> list[User]:
         case = clock.case
-        org, mun = case.organisation_id, case.municipality_id
+        around = self.by_case[case.pk]
         people: list[User] = []
         if event in (DeadlineEvent.WARNING, DeadlineEvent.BREACH):
-            assignee = case.assignee if case.assignee_id else None
-            if assignee is not None and assignee.is_active:
-                people.append(assignee)
-            elif org:
-                people += self.executors[org]
+            people += around.responsible
             # The administrators who coordinate this kind of case (DESIGN §1).
-            people += [u for u in self.administrators[mun] if case.kind in u.coordinated_kinds]
-            if event == DeadlineEvent.BREACH and org:
-                people += self.org_heads[org]
+            people += around.administrators
+            if event == DeadlineEvent.BREACH:
+                people += around.org_heads
         elif event == DeadlineEvent.ESCALATION_1:
             # The executor organisation's head; with no organisation (not assigned yet) the
             # head of the centre, as nobody else is above the administrators.
-            people += self.org_heads[org] if org else []
-            if not people:
-                people += self.mcu_heads[mun]
+            people += around.org_heads or around.mcu_heads
         elif event == DeadlineEvent.ESCALATION_2:
-            people += self.mcu_heads[mun]
+            people += around.mcu_heads
             if case.fast_track:
                 # Междуреченск 3.8: «Повышенная важность определяется куратором».
-                people += self.curators[mun]
+                people += around.curators
         seen, unique = set(), []
         for user in people:
             if user.pk not in seen:
@@ -254,14 +223,26 @@ def _case_url(case) -> str:
 
 
 def _send_after(clock: Deadline, event: str, now: datetime) -> datetime | None:
-    """Warnings of ordinary clocks wait for working time; the rest go at once."""
-    if event != DeadlineEvent.WARNING or clock.case.fast_track:
+    """Notices to people wait for working hours unless the case is fast-track (DESIGN §3;
+    Междуреченск 3.3: «Прием и обработка сообщений ведется только в рабочие дни»; 3.10:
+    the urgent request «вне зависимости от дня недели и времени суток» is the fast-track
+    one). A breach marked at 20:01 is told at the next working moment, and says when it
+    happened."""
+    if clock.case.fast_track:
         return None
     try:
         moment = next_working_moment(now, calendar_for(clock.case.municipality))
     except CalendarDataMissing:
         return None
     return moment if moment > now else None
+
+
+_WHEN = {
+    DeadlineEvent.WARNING: "warn_at",
+    DeadlineEvent.BREACH: "due_at",
+    DeadlineEvent.ESCALATION_1: "escalate_1_at",
+    DeadlineEvent.ESCALATION_2: "escalate_2_at",
+}
 
 
 def _notify(ids: list[int], event: str, now: datetime) -> int:
@@ -284,8 +265,11 @@ def _notify(ids: list[int], event: str, now: datetime) -> int:
             lines.append(f"Исполнитель: {case.organisation}")
         if case.fast_track:
             lines.append("Повышенная важность (фаст-трек)")
-        body = "\n".join(lines)
         send_after = _send_after(clock, event, now)
+        happened = getattr(clock, _WHEN[event]) or now
+        if send_after is not None:
+            lines.append(f"Наступило: {format_local(happened, tz)} (вне рабочего времени)")
+        body = "\n".join(lines)
         url = _case_url(case)
         # A warning is about one warning instant: a recomputed clock whose warn_at moved
         # (``_recompute`` clears warned_at) is warned again under a new key, while a re-run

@@ -155,6 +155,47 @@ class Category(models.Model):
         if self.parent_id and self.parent.level >= CategoryLevel.SUBCATEGORY:
             raise ValidationError({"parent": _("Глубже подкатегории уровней нет.")})
 
+    @staticmethod
+    def tree() -> dict[int, tuple[int | None, str]]:
+        """id → (parent id, name) of every category, in one query (a few hundred rows at
+        most). The one walk of the tree: lineages, paths and subtrees are read from it."""
+        return {
+            pk: (parent, name)
+            for pk, parent, name in Category.objects.values_list("pk", "parent_id", "name")
+        }
+
+    @staticmethod
+    def lineage_of(category_id: int | None, tree: dict | None = None) -> list[int]:
+        """The category and its ancestors, nearest first (``[]`` for None)."""
+        if category_id is None:
+            return []
+        tree = Category.tree() if tree is None else tree
+        ids, current = [], category_id
+        # A guard against a cycle typed into the admin: the tree has three levels.
+        while current is not None and current not in ids and len(ids) < 10:
+            ids.append(current)
+            current = tree.get(current, (None, ""))[0]
+        return ids
+
+    @staticmethod
+    def subtree_of(category_ids, tree: dict | None = None) -> set[int]:
+        """The categories and all their descendants (a sector finds its whole subtree)."""
+        tree = Category.tree() if tree is None else tree
+        children: dict[int | None, list[int]] = {}
+        for pk, (parent, _name) in tree.items():
+            children.setdefault(parent, []).append(pk)
+        found, frontier = set(), [int(c) for c in category_ids]
+        while frontier:
+            node = frontier.pop()
+            if node in found:
+                continue
+            found.add(node)
+            frontier.extend(children.get(node, ()))
+        return found
+
+    def lineage_ids(self, tree: dict | None = None) -> list[int]:
+        return Category.lineage_of(self.pk, tree)
+
     @property
     def sector(self) -> "Category":
         node = self
@@ -164,11 +205,9 @@ class Category(models.Model):
 
     @property
     def path(self) -> str:
-        parts, node = [self.name], self
-        while node.parent_id:
-            node = node.parent
-            parts.append(node.name)
-        return " → ".join(reversed(parts))
+        tree = Category.tree()
+        names = [tree[pk][1] for pk in Category.lineage_of(self.pk, tree) if pk in tree]
+        return " → ".join(reversed(names or [self.name]))
 
 
 class User(AbstractUser):

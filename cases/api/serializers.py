@@ -1,15 +1,26 @@
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import clocks
+from cases.choices import CaseKind, Channel
 from cases.models import Answer, Attachment, Case, CaseEvent
 from cases.permissions import can_see_personal_data
 from cases.selectors import case_answers
 from cases.services import case_allowed_actions
-from cases.workflow import API_ACTIONS
+from cases.workflow import ACTIONS
+from deadlines.state import CLOCK_STATES, clock_state
 from mcu.models import Category, District, Organisation
+
+
+def api_path(action: str) -> str:
+    """The API's url path of an action: ``POST /api/v1/cases/{id}/<path>/``."""
+    return action.replace("_", "-")
+
+
+def api_paths() -> list[str]:
+    return [api_path(a) for a in ACTIONS]
+
 
 PERSONAL_FIELDS = ("author_name", "author_url", "author_contacts")
 
@@ -116,14 +127,11 @@ class ClockSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
     state = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.ChoiceField(choices=CLOCK_STATES))
     def get_state(self, obj) -> str:
-        if obj.met_at:
-            return "met"
-        if obj.cancelled_at:
-            return "cancelled"
-        if obj.breached_at:
-            return "breached"
-        return "running"
+        # The one definition of a clock's state (deadlines.state): a running clock past
+        # due is «breached» here as on the badge, whether or not the sweep marked it.
+        return clock_state(obj, now=self.context.get("now"))
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -177,15 +185,15 @@ class CaseWorkflowSerializer(CaseSerializer):
 
     @extend_schema_field(ClockSerializer(many=True))
     def get_clocks(self, obj) -> list:
-        return ClockSerializer(clocks.for_case(obj), many=True).data
+        return ClockSerializer(clocks.for_case(obj), many=True, context=self.context).data
 
     @extend_schema_field(
-        serializers.ListField(child=serializers.ChoiceField(choices=list(API_ACTIONS.values())))
+        serializers.ListField(child=serializers.ChoiceField(choices=list(api_paths())))
     )
     def get_allowed_actions(self, obj) -> list[str]:
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        return [API_ACTIONS[a] for a in case_allowed_actions(user, obj)]
+        return [api_path(a) for a in case_allowed_actions(user, obj)]
 
     @extend_schema_field(AnswerSerializer(many=True))
     def get_answers(self, obj) -> list:
@@ -193,6 +201,8 @@ class CaseWorkflowSerializer(CaseSerializer):
 
 
 class VersionInputSerializer(serializers.Serializer):
+    """Every action's input: field names are the service's keyword arguments."""
+
     version = serializers.IntegerField(
         required=False,
         min_value=0,
@@ -205,19 +215,49 @@ class ReasonInputSerializer(VersionInputSerializer):
 
 
 class AssignInputSerializer(VersionInputSerializer):
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    organization = serializers.PrimaryKeyRelatedField(
+        source="organisation", queryset=Organisation.objects.all()
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
     district = serializers.PrimaryKeyRelatedField(
         queryset=District.objects.all(), required=False, allow_null=True
     )
     address = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    fast_track = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-
-class RejectInputSerializer(ReasonInputSerializer):
-    duplicate_of = serializers.IntegerField(
-        required=False, allow_null=True, help_text="id исходного сообщения (дубликат)"
+    kind = serializers.ChoiceField(choices=CaseKind.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    propose_fast_track = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Предложить куратору повышенную важность (решает куратор).",
     )
+
+
+class RejectInputSerializer(VersionInputSerializer):
+    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    duplicate_of = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="Номер или id исходного сообщения (дубликат).",
+    )
+
+
+class RegisterAppealInputSerializer(VersionInputSerializer):
+    registration_number = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, default=""
+    )
+    registered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ForwardInputSerializer(VersionInputSerializer):
+    to_body = serializers.CharField(max_length=300)
+    notice = serializers.CharField(max_length=2000)
+
+
+class ExtendInputSerializer(ReasonInputSerializer):
+    days = serializers.IntegerField(min_value=1, max_value=30)
+    notice = serializers.CharField(max_length=2000)
 
 
 class InterimAnswerInputSerializer(VersionInputSerializer):
@@ -245,13 +285,8 @@ class FeedbackInputSerializer(VersionInputSerializer):
         help_text="Жалоба (true) или благодарность (false); по умолчанию — по оценке.",
     )
 
-    def validate(self, attrs):
-        if attrs.get("rating") is None and not (attrs.get("comment") or "").strip():
-            raise serializers.ValidationError(
-                {"rating": [_("Укажите оценку или комментарий заявителя.")]}
-            )
-        return attrs
-
 
 class FastTrackInputSerializer(VersionInputSerializer):
-    value = serializers.BooleanField()
+    value = serializers.BooleanField(
+        help_text="true — отметить; false — снять отметку или отклонить предложение."
+    )

@@ -1,7 +1,8 @@
-"""Cases API: the scoped list and card, the timeline, and one POST per transition.
+"""Cases API: the scoped list and card, the timeline, and one POST per action.
 
-Every action validates a small input serializer (400 naming the field), calls the same
-service the card calls, and returns the case with its status, clocks and allowed actions.
+The actions are made from their records (``cases.actions``) by ``_workflow_action``:
+each parses its input serializer (400 naming the field), calls the same service the
+card calls, and returns the case with its status, clocks and allowed actions.
 The services' errors map to 403 (role), 404 (outside the scope), 409 (wrong state or
 someone was first) in ``mcu.api.exceptions``.
 """
@@ -13,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases import services
+from cases.actions import ACTION_SPECS, ActionSpec
 from cases.filtersets import CaseFilterSet
 from cases.models import Case
 from cases.queues import QUEUE_LABELS, queue_apply
@@ -20,19 +22,7 @@ from cases.selectors import case_get_for_user, case_timeline
 from mcu.api.mixins import ScopedViewSetMixin
 from mcu.exceptions import NotFound
 
-from .serializers import (
-    AssignInputSerializer,
-    CaseEventSerializer,
-    CaseSerializer,
-    CaseWorkflowSerializer,
-    FastTrackInputSerializer,
-    FeedbackInputSerializer,
-    InterimAnswerInputSerializer,
-    ReasonInputSerializer,
-    RejectInputSerializer,
-    SubmitAnswerInputSerializer,
-    VersionInputSerializer,
-)
+from .serializers import CaseEventSerializer, CaseSerializer, CaseWorkflowSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -58,24 +48,9 @@ def _responses() -> dict:
     }
 
 
-def workflow_action(url_path: str, request_serializer, summary: str, *, parsers=None):
-    """``@action`` + ``@extend_schema`` for one transition."""
-
-    def decorate(func):
-        kwargs = {"detail": True, "methods": ["post"], "url_path": url_path}
-        if parsers:
-            kwargs["parser_classes"] = parsers
-        func = action(**kwargs)(func)
-        return extend_schema(
-            request=request_serializer, responses=_responses(), summary=summary, tags=["workflow"]
-        )(func)
-
-    return decorate
-
-
 class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Cases the caller may see; filters are the case list's filterset, plus ``queue``
-    (moderation, mine, overdue, review, approval, fast_track)."""
+    (moderation, mine, overdue, review, approval, fast_track, fast_track_proposals)."""
 
     queryset = Case.objects.select_related(
         "municipality", "district", "category", "organisation", "assignee"
@@ -101,29 +76,21 @@ class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         case = case_get_for_user(user=request.user, pk=pk)
         return Response(CaseEventSerializer(case_timeline(case=case), many=True).data)
 
-    # -- helpers ------------------------------------------------------------------------
-
-    def _input(self, serializer_class) -> dict:
+    def _run(self, spec: ActionSpec, request, pk) -> Response:
         # Scope (404) and role (403) before the body (400): an outsider learns nothing
         # from field errors. The state (409) is the service's, under the lock.
-        action_name = self.action.replace("return_answer", "return")
-        # The lookup alone: 404 for a case outside the scope.
-        case_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
-        services.case_check_role(self.request.user, action_name)
-        serializer = serializer_class(data=self.request.data)
+        case_get_for_user(user=request.user, pk=pk)
+        services.case_check_role(request.user, spec.name)
+        serializer = spec.serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def _done(self, pk) -> Response:
-        case = case_get_for_user(user=self.request.user, pk=pk)
-        return Response(CaseWorkflowSerializer(case, context={"request": self.request}).data)
-
-    def _done_or_gone(self, pk) -> Response:
-        # A reassignment request takes the case out of the executor's scope: answer with
-        # what it became rather than a 404.
+        spec.service(pk, actor=request.user, **serializer.validated_data)
         try:
-            return self._done(pk)
+            case = case_get_for_user(user=request.user, pk=pk)
         except NotFound:
+            if not spec.leaves_scope:
+                raise
+            # A reassignment request takes the case out of the executor's scope: answer
+            # with what it became rather than a 404.
             case = Case.objects.get(pk=pk)
             return Response(
                 {
@@ -133,135 +100,25 @@ class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
                     "allowed_actions": [],
                 }
             )
+        return Response(CaseWorkflowSerializer(case, context={"request": request}).data)
 
-    # -- transitions --------------------------------------------------------------------
 
-    @workflow_action("assign", AssignInputSerializer, "Назначить исполнителя (модерация)")
-    def assign(self, request, pk=None):
-        data = self._input(AssignInputSerializer)
-        services.case_assign(
-            pk,
-            actor=request.user,
-            organisation=data["organization"],
-            category=data["category"],
-            district=data.get("district"),
-            address=data.get("address"),
-            fast_track=data.get("fast_track"),
-            version=data.get("version"),
-        )
-        return self._done(pk)
+def _workflow_action(spec: ActionSpec):
+    """The API action of one record: ``POST /api/v1/cases/{id}/<path>/``."""
 
-    @workflow_action("reject", RejectInputSerializer, "Отклонить с причиной")
-    def reject(self, request, pk=None):
-        data = self._input(RejectInputSerializer)
-        duplicate = None
-        if data.get("duplicate_of"):
-            duplicate = case_get_for_user(user=request.user, pk=data["duplicate_of"])
-        services.case_reject(
-            pk,
-            actor=request.user,
-            reason=data["reason"],
-            duplicate_of=duplicate,
-            version=data.get("version"),
-        )
-        return self._done(pk)
+    def handler(self, request, pk=None):
+        return self._run(spec, request, pk)
 
-    @workflow_action("accept", VersionInputSerializer, "Принять в работу")
-    def accept(self, request, pk=None):
-        data = self._input(VersionInputSerializer)
-        services.case_accept(pk, actor=request.user, version=data.get("version"))
-        return self._done(pk)
+    handler.__name__ = handler.__qualname__ = f"action_{spec.name}"
+    handler.__doc__ = spec.summary
+    kwargs = {"detail": True, "methods": ["post"], "url_path": spec.api_path}
+    if spec.multipart:
+        kwargs["parser_classes"] = [MultiPartParser, FormParser, JSONParser]
+    handler = action(**kwargs)(handler)
+    return extend_schema(
+        request=spec.serializer, responses=_responses(), summary=spec.summary, tags=["workflow"]
+    )(handler)
 
-    @workflow_action(
-        "request-reassignment",
-        ReasonInputSerializer,
-        "Запросить переназначение (в течение 30 минут после назначения)",
-    )
-    def request_reassignment(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        services.case_request_reassignment(
-            pk, actor=request.user, reason=data["reason"], version=data.get("version")
-        )
-        return self._done_or_gone(pk)
 
-    @workflow_action(
-        "interim-answer", InterimAnswerInputSerializer, "Промежуточный ответ с обещанным сроком"
-    )
-    def interim_answer(self, request, pk=None):
-        data = self._input(InterimAnswerInputSerializer)
-        services.case_give_interim_answer(
-            pk,
-            actor=request.user,
-            text=data["text"],
-            promised_at=data["promised_at"],
-            version=data.get("version"),
-        )
-        return self._done(pk)
-
-    @workflow_action(
-        "submit-answer",
-        SubmitAnswerInputSerializer,
-        "Направить ответ с вложениями на проверку",
-        parsers=[MultiPartParser, FormParser, JSONParser],
-    )
-    def submit_answer(self, request, pk=None):
-        data = self._input(SubmitAnswerInputSerializer)
-        services.case_submit_answer(
-            pk,
-            actor=request.user,
-            text=data["text"],
-            attachments=data.get("attachments") or [],
-            version=data.get("version"),
-        )
-        return self._done(pk)
-
-    @workflow_action(
-        "approve",
-        VersionInputSerializer,
-        "Одобрить ответ (администратор; куратор, где нужно согласование)",
-    )
-    def approve(self, request, pk=None):
-        data = self._input(VersionInputSerializer)
-        services.case_approve(pk, actor=request.user, version=data.get("version"))
-        return self._done(pk)
-
-    @workflow_action("return", ReasonInputSerializer, "Вернуть ответ на доработку с причиной")
-    def return_answer(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        services.case_return(
-            pk, actor=request.user, reason=data["reason"], version=data.get("version")
-        )
-        return self._done(pk)
-
-    @workflow_action("publish", VersionInputSerializer, "Опубликовать ответ")
-    def publish(self, request, pk=None):
-        data = self._input(VersionInputSerializer)
-        services.case_publish(pk, actor=request.user, version=data.get("version"))
-        return self._done(pk)
-
-    @workflow_action(
-        "feedback", FeedbackInputSerializer, "Реакция заявителя: оценка 1–5 и/или комментарий"
-    )
-    def feedback(self, request, pk=None):
-        data = self._input(FeedbackInputSerializer)
-        services.case_record_feedback(
-            pk,
-            actor=request.user,
-            rating=data.get("rating"),
-            comment=data.get("comment") or "",
-            reopen=data.get("reopen"),
-            version=data.get("version"),
-        )
-        return self._done(pk)
-
-    @workflow_action(
-        "set-fast-track",
-        FastTrackInputSerializer,
-        "Отметить или снять повышенную важность (куратор)",
-    )
-    def set_fast_track(self, request, pk=None):
-        data = self._input(FastTrackInputSerializer)
-        services.case_set_fast_track(
-            pk, actor=request.user, value=data["value"], version=data.get("version")
-        )
-        return self._done(pk)
+for _spec in ACTION_SPECS.values():
+    setattr(CaseViewSet, f"action_{_spec.name}", _workflow_action(_spec))

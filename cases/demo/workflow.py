@@ -1,24 +1,22 @@
 """Drives a demo case to a target status through the real workflow services.
 
 Each step runs at a plausible moment after the case was received (a few minutes to
-moderate, an hour or so to accept, hours to answer…), with ``timezone.now`` set to that
-moment, so the events, the answers and the deadline clocks tell one consistent story:
-some cases are answered in time, old open ones are overdue, as in a real desk.
+moderate, an hour or so to accept, hours to answer…), passed to the service as ``at``, so
+the events, the answers and the deadline clocks tell one consistent story: some cases are
+answered in time, old open ones are overdue, as in a real desk.
 """
 
-import contextlib
 import functools
 import struct
 import zlib
 from datetime import datetime, timedelta
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from cases import services
-from cases.choices import CaseStatus
+from cases.choices import CaseKind, CaseStatus
 from mcu.choices import Role
 
 REACHABLE_STATUSES = [
@@ -85,13 +83,6 @@ def _demo_png(width: int = 480, height: int = 300) -> bytes:
     )
 
 
-@contextlib.contextmanager
-def at_moment(moment: datetime):
-    """Run the block as if ``timezone.now()`` were ``moment``."""
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield
-
-
 def executor_for(organisation):
     """A demo executor of the organisation (created, without a password, if it has none)."""
     User = get_user_model()
@@ -116,6 +107,7 @@ def executor_for(organisation):
 
 # Minutes between the steps of a demo case: (low, high) of a uniform draw.
 GAPS = {
+    "register": (5, 600),
     "assign": (5, 90),
     "reject": (5, 60),
     "accept": (5, 120),
@@ -129,20 +121,29 @@ GAPS = {
 
 def _path(case, status) -> list[str]:
     """The steps that take a just-registered case to ``status``."""
+    appeal = case.kind == CaseKind.APPEAL
+    first = ["register", "assign"] if appeal else ["assign"]
     if status == CaseStatus.REJECTED:
         # Rejected after the assignment: it turned out to be a duplicate or not ours.
-        return ["assign", "reject"]
-    steps = ["assign", "accept", "submit", "approve", "curator", "publish", "feedback"]
-    upto = {
-        CaseStatus.ASSIGNED: 1,
-        CaseStatus.IN_PROGRESS: 2,
-        CaseStatus.ON_REVIEW: 3,
-        CaseStatus.ON_APPROVAL: 4,
-        CaseStatus.APPROVED: 5,
-        CaseStatus.PUBLISHED: 6,
-        CaseStatus.CLOSED: 7,
-    }[status]
+        return [*first, "reject"]
+    steps = [*first, "accept", "submit", "approve", "curator", "publish", "feedback"]
+    upto = (
+        len(first)
+        - 1
+        + {
+            CaseStatus.ASSIGNED: 1,
+            CaseStatus.IN_PROGRESS: 2,
+            CaseStatus.ON_REVIEW: 3,
+            CaseStatus.ON_APPROVAL: 4,
+            CaseStatus.APPROVED: 5,
+            CaseStatus.PUBLISHED: 6,
+            CaseStatus.CLOSED: 7,
+        }[status]
+    )
     path = steps[:upto]
+    if appeal and "publish" in path:
+        # 59-ФЗ: the answer closes the appeal; there is no resident's reaction to wait for.
+        path = path[: path.index("publish") + 1]
     if "curator" in path and not services.approval_required(case):
         path.remove("curator")
     return path
@@ -169,39 +170,40 @@ def advance(case, status, *, users, organisation, category, district, rng) -> No
     executor = executor_for(organisation)
     now = timezone.now()
     path = _path(case, status)
-    for step, moment in zip(path, _times(case.received_at, path, rng, now), strict=True):
-        with at_moment(moment):
-            if step == "assign":
-                services.case_assign(
-                    case.pk,
-                    actor=admin,
-                    organisation=organisation,
-                    category=category,
-                    district=district,
+    for step, at in zip(path, _times(case.received_at, path, rng, now), strict=True):
+        if step == "register":
+            services.case_register_appeal(case.pk, actor=admin, at=at)
+        elif step == "assign":
+            services.case_assign(
+                case.pk,
+                actor=admin,
+                organisation=organisation,
+                category=category,
+                district=district,
+                at=at,
+            )
+        elif step == "reject":
+            services.case_reject(case.pk, actor=admin, reason=rng.choice(REJECT_REASONS), at=at)
+        elif step == "accept":
+            services.case_accept(case.pk, actor=executor, at=at)
+        elif step == "submit":
+            photo = SimpleUploadedFile("foto.png", _demo_png(), content_type="image/png")
+            services.case_submit_answer(
+                case.pk, actor=executor, text=rng.choice(ANSWERS), attachments=[photo], at=at
+            )
+        elif step == "approve":
+            services.case_approve(case.pk, actor=admin, at=at)
+        elif step == "curator":
+            services.case_approve(case.pk, actor=curator, at=at)
+        elif step == "publish":
+            services.case_publish(case.pk, actor=admin, at=at)
+            published = at
+        elif step == "feedback":
+            # Closed by two days of the resident's silence, or by a good rating.
+            silence = published + timedelta(days=2, minutes=rng.randint(1, 30))
+            if rng.random() < 0.5 and silence < now:
+                services.case_auto_close(case.pk, at=silence)
+            else:
+                services.case_record_feedback(
+                    case.pk, actor=admin, rating=rng.choice([4, 5, 5]), at=at
                 )
-            elif step == "reject":
-                services.case_reject(case.pk, actor=admin, reason=rng.choice(REJECT_REASONS))
-            elif step == "accept":
-                services.case_accept(case.pk, actor=executor)
-            elif step == "submit":
-                photo = SimpleUploadedFile("foto.png", _demo_png(), content_type="image/png")
-                services.case_submit_answer(
-                    case.pk, actor=executor, text=rng.choice(ANSWERS), attachments=[photo]
-                )
-            elif step == "approve":
-                services.case_approve(case.pk, actor=admin)
-            elif step == "curator":
-                services.case_approve(case.pk, actor=curator)
-            elif step == "publish":
-                services.case_publish(case.pk, actor=admin)
-                published = moment
-            elif step == "feedback":
-                # Closed by two days of the resident's silence, or by a good rating.
-                silence = published + timedelta(days=2, minutes=rng.randint(1, 30))
-                if rng.random() < 0.5 and silence < now:
-                    with at_moment(silence):
-                        services.case_auto_close(case.pk)
-                else:
-                    services.case_record_feedback(
-                        case.pk, actor=admin, rating=rng.choice([4, 5, 5])
-                    )

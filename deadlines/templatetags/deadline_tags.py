@@ -20,6 +20,7 @@ from deadlines.choices import OBLIGATION_STAGES
 from deadlines.engine import CalendarDataMissing, working_seconds_between
 from deadlines.models import Deadline
 from deadlines.selectors import deadlines_for_case, running_clocks
+from deadlines.state import AT_RISK, BREACHED, CANCELLED, MET, MET_LATE, clock_state
 from mcu.timefmt import format_duration, format_local
 
 register = template.Library()
@@ -73,46 +74,44 @@ def _left(clock: Deadline, case, now: datetime) -> tuple[int, bool] | None:
 
 
 def clock_view(clock: Deadline, case, *, now: datetime | None = None) -> ClockView:
-    """What a badge shows for one clock of ``case``."""
+    """What a badge shows for one clock of ``case``; the state is ``deadlines.state``'s."""
     now = now or timezone.now()
     tz = case.municipality.zone
     stage = clock.get_stage_display()
     title = _("Срок: %(due)s") % {"due": format_local(clock.due_at, tz)}
-    if clock.met_at is not None:
-        late = clock.breached_at is not None or clock.met_at > clock.due_at
-        state = "met_late" if late else "met"
+    state = clock_state(clock, now=now)
+    if state in (MET, MET_LATE):
         text = (
             _("%(stage)s: выполнено с опозданием %(at)s")
-            if late
+            if state == MET_LATE
             else _("%(stage)s: выполнено %(at)s")
         ) % {"stage": stage, "at": format_local(clock.met_at, tz)}
         return ClockView(state, text, title, _CSS[state])
-    if clock.cancelled_at is not None:
+    if state == CANCELLED:
         text = _("%(stage)s: остановлено %(at)s") % {
             "stage": stage,
             "at": format_local(clock.cancelled_at, tz),
         }
-        return ClockView("cancelled", text, title, _CSS["cancelled"])
+        return ClockView(state, text, title, _CSS[state])
     left = _left(clock, case, now)
     if left is None:
-        state = "breached" if clock.breached_at or clock.due_at <= now else "running"
         text = _("%(stage)s: срок %(due)s") % {
             "stage": stage,
             "due": format_local(clock.due_at, tz),
         }
-        return ClockView(state, text, title, _CSS[state])
+        shown = BREACHED if state == BREACHED else "running"
+        return ClockView(shown, text, title, _CSS[shown])
     seconds, working = left
     suffix = " " + _("рабочего времени") if working else ""
     amount = duration_text(seconds, working=working)
-    # The sweep marks a breach within a minute; the badge does not wait for it.
-    if clock.breached_at is not None or clock.due_at <= now:
+    if state == BREACHED:
         text = _("%(stage)s: просрочено на %(amount)s%(suffix)s") % {
             "stage": stage,
             "amount": amount,
             "suffix": suffix,
         }
         return ClockView("breached", text, title, _CSS["breached"])
-    if clock.warned_at is not None or (clock.warn_at is not None and clock.warn_at <= now):
+    if state == AT_RISK or clock.warned_at is not None:
         text = _("%(stage)s: осталось %(amount)s%(suffix)s — срок близок") % {
             "stage": stage,
             "amount": amount,

@@ -3,10 +3,12 @@ the administrator assigns, the executor accepts and answers with a photo, the
 administrator approves, the curator approves, the administrator publishes, the resident's
 low rating reopens the case. Each person has their own browser session."""
 
+import datetime as dt
 import struct
 import zlib
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import ApprovalRequirement, Attachment, CaseEvent
@@ -114,6 +116,23 @@ def test_from_post_to_published_answer_and_a_reopening_low_rating(as_user, live_
     expect(_status(executor)).to_have_text("Назначено")
     executor.locator("form[data-action=accept] button[type=submit]").click()
     expect(_status(executor)).to_have_text("В работе")
+
+    # 2a. Междуреченск 3.10: an interim answer with a promised date, which reaches the
+    # resident only when the administrator publishes it (3.8).
+    promised = timezone.localtime(timezone.now() + dt.timedelta(days=2), world.mun.zone)
+    interim = executor.locator("form[data-action=interim_answer]")
+    interim.locator("textarea[name=text]").fill("Работы запланированы, выезд бригады послезавтра.")
+    interim.locator("input[name=promised_at]").fill(promised.strftime("%Y-%m-%dT%H:%M"))
+    interim.locator("button[type=submit]").click()
+    expect(executor.get_by_test_id("card-message")).to_contain_text("отправлен на проверку")
+    admin.goto(f"{live_server.url}/cases/?queue=review")
+    admin.click(f"text={case.registration_number}")
+    admin.locator("form[data-action=publish_interim] button[type=submit]").click()
+    expect(admin.locator(".msg-success")).to_contain_text("Промежуточный ответ опубликован")
+    expect(admin.locator(".clock", has_text="Обещанный срок")).to_be_visible()
+    expect(admin.locator(".clock", has_text="Первичный ответ: выполнено")).to_be_visible()
+
+    executor.goto(card)
     answer = executor.locator("form[data-action=submit_answer]")
     answer.locator("textarea[name=text]").fill("Яма заделана асфальтобетоном, фото прилагаем.")
     answer.locator("input[type=file]").set_input_files(
@@ -159,6 +178,8 @@ def test_from_post_to_published_answer_and_a_reopening_low_rating(as_user, live_
         "register",
         "assign",
         "accept",
+        "interim_answer",
+        "publish_interim",
         "submit_answer",
         "approve",
         "approve",

@@ -2,12 +2,14 @@
 the bell or the list before its date (nor any other reminder still waiting)."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.notify import WITHDRAWN, case_notify, promise_reminders_withdraw
+from cases import notify
+from cases.notify import WITHDRAWN, promise_reminders_withdraw, working_moment
 from mcu.models import Notification
 from mcu.notifications import notifications_deliver
 from tests.factories import CaseFactory
@@ -20,13 +22,18 @@ def _case(world):
 
 
 def _interim(case, world, event_id, promised_at):
-    case_notify(
+    """The notices of a published interim answer (the event stands for its CaseEvent)."""
+    notify.interim_published(
         case,
-        action="interim_answer",
-        event_id=event_id,
-        actor_id=world.users["executor"].pk,
+        event=SimpleNamespace(pk=event_id),
+        actor=world.users["administrator"],
         promised_at=promised_at,
     )
+
+
+def _when(case, moment):
+    """Just after the reminder of ``moment`` is due: reminders wait for working hours."""
+    return (working_moment(case, moment) or moment) + timedelta(minutes=1)
 
 
 def _reminders(case):
@@ -58,9 +65,9 @@ def test_a_moved_promise_withdraws_the_old_reminder(world):
 
     # At the old date nothing about the old date goes out; at the new one, the new one does.
     mail.outbox.clear()
-    notifications_deliver(now=first + timedelta(minutes=1))
+    notifications_deliver(now=_when(case, first))
     assert not any("обещанный срок" in m.subject for m in mail.outbox)
-    notifications_deliver(now=second + timedelta(minutes=1))
+    notifications_deliver(now=_when(case, second))
     assert sum("обещанный срок" in m.subject for m in mail.outbox) == 2
 
 
@@ -70,7 +77,7 @@ def test_publication_withdraws_and_a_rerun_changes_nothing(world):
     assert promise_reminders_withdraw(case) == 2
     assert promise_reminders_withdraw(case) == 0
     mail.outbox.clear()
-    notifications_deliver(now=timezone.now() + timedelta(days=3))
+    notifications_deliver(now=timezone.now() + timedelta(days=5))
     assert not any("обещанный срок" in m.subject for m in mail.outbox)
     assert (
         not world.users["administrator"]
@@ -85,7 +92,7 @@ def test_withdraw_touches_only_this_case_and_undelivered_reminders(world):
     _interim(case, world, 1, promised)
     _interim(other, world, 2, promised)
     # Already delivered: history stays.
-    notifications_deliver(now=promised + timedelta(minutes=1))
+    notifications_deliver(now=_when(case, promised))
     _interim(case, world, 3, promised + timedelta(days=1))
     assert promise_reminders_withdraw(case) == 2
     assert promise_reminders_withdraw(other) == 0
@@ -153,6 +160,7 @@ def test_the_workflow_withdraws_the_reminder_when_the_answer_is_published(
             text="Выедем в пятницу",
             promised_at=timezone.now() + dt.timedelta(days=3),
         )
+        services.case_publish_interim(case.pk, actor=u["administrator"])
     reminders = Notification.objects.filter(event="case.promise_check")
     assert reminders.filter(read_at__isnull=True).exists()
     with django_capture_on_commit_callbacks(execute=True):

@@ -39,7 +39,9 @@ def _met(case) -> set[str]:
         ("incident", {"first_reply", "answer"}),
         ("pos", {"answer"}),
         ("hotline", {"answer"}),
-        ("appeal", {"register", "answer"}),
+        # 59-ФЗ ст. 8 ч. 2, ст. 12 ч. 1: only the registration runs from receipt; the
+        # answer's 30 days run from the registration date.
+        ("appeal", {"register"}),
     ],
 )
 def test_registration_starts_the_clocks_of_the_kind(make_case, kind, stages):
@@ -60,29 +62,39 @@ def test_administrator_assigns_with_category_district_and_fast_track_proposal(
         category=category,
         district=district,
         address="ул. Кузнецкая, 5",
-        fast_track=True,
+        propose_fast_track=True,
     )
     case.refresh_from_db()
     assert case.status == CaseStatus.ASSIGNED
     assert (case.organisation, case.category, case.district) == (world.org, category, district)
-    assert case.fast_track is True and case.address == "ул. Кузнецкая, 5"
+    assert case.address == "ул. Кузнецкая, 5"
+    # Междуреченск 3.8: «Повышенная важность определяется куратором» — proposed only.
+    assert case.fast_track is False and case.fast_track_proposed is True
     assert case.version == before + 1
     event = _last_event(case)
     assert (event.action, event.from_status, event.to_status) == ("assign", "new", "assigned")
     assert event.actor == world.users["administrator"]
-    assert event.payload["organization"] == world.org.pk and event.payload["fast_track"]
+    assert event.payload["organization"] == world.org.pk
+    assert event.payload["fast_track_proposed"] is True
     assert "reassign_window" in _running(case)
-    # Fast-track proposal recomputed the answer clock: 4 calendar hours.
+    # The proposal changes no clock until the curator decides.
     answer = Deadline.objects.running().get(case=case, stage="answer")
-    assert answer.policy.code == "incident.fast_track"
+    assert answer.policy.code == "incident.answer"
 
 
-def test_assigning_an_appeal_meets_its_registration_clock(world, make_case, category):
+def test_an_appeal_is_assigned_only_after_its_registration_59fz_st8(world, make_case, category):
+    """59-ФЗ ст. 8 ч. 2: registration is an explicit step; assigning before it is a 409."""
+    from mcu.exceptions import StateConflict
+
     case = make_case("appeal")
-    services.case_assign(
-        case.pk, actor=world.users["administrator"], organisation=world.org, category=category
-    )
+    admin = world.users["administrator"]
+    with pytest.raises(StateConflict):
+        services.case_assign(case.pk, actor=admin, organisation=world.org, category=category)
+    services.case_register_appeal(case.pk, actor=admin)
     assert "register" in _met(case)
+    services.case_assign(case.pk, actor=admin, organisation=world.org, category=category)
+    # Assigned here: the 7 days of forwarding no longer run.
+    assert "forward" not in _running(case) and "answer" in _running(case)
 
 
 def test_reassigning_before_acceptance_restarts_the_window(world, make_case, category):
@@ -123,14 +135,16 @@ def test_rejecting_a_duplicate_links_the_original(world, make_case):
     assert _last_event(dup).payload["duplicate_of"] == original.pk
 
 
-def test_executor_accepts_and_the_first_reply_clock_is_met(world, make_case, drive):
+def test_accepting_is_internal_and_meets_only_the_reassignment_window(world, make_case, drive):
+    """Междуреченск 3.7: «первичный ответ должен быть дан с указанием исполнения сроков» —
+    accepting tells the resident nothing, so the first reply still runs."""
     case = drive(make_case(), "assigned")
     case = services.case_accept(case.pk, actor=world.users["executor"])
     assert case.status == CaseStatus.IN_PROGRESS
     assert case.assignee == world.users["executor"]
     assert _last_event(case).action == "accept"
-    assert "first_reply" in _met(case)
-    assert "answer" in _running(case)
+    assert _met(case) == {"reassign_window"}
+    assert {"first_reply", "answer"} <= _running(case)
 
 
 def test_executor_requests_reassignment_within_the_window(world, make_case, drive):
@@ -165,7 +179,12 @@ def test_reassignment_request_notifies_the_administrators(
     assert world.users["admin_incidents"].notifications.count() == 1
 
 
-def test_interim_answer_meets_the_answer_clock_and_starts_a_promise(world, make_case, drive):
+def test_an_interim_answer_is_published_by_the_administrator_mezhdurechensk_3_8_3_10(
+    world, make_case, drive
+):
+    """Междуреченск 3.10 and 3.8 («срок обозначен для публикации ответа»): the executor's
+    interim answer meets nothing; its publication meets the first reply and the answer
+    clock and starts the promise clock."""
     case = drive(make_case(), "in_progress")
     promised = future(72)
     case = services.case_give_interim_answer(
@@ -175,7 +194,14 @@ def test_interim_answer_meets_the_answer_clock_and_starts_a_promise(world, make_
     event = _last_event(case)
     assert event.action == "interim_answer" and event.from_status == event.to_status
     answer = Answer.objects.get(case=case, kind="interim")
-    assert answer.promised_at == promised and event.payload["answer"] == answer.pk
+    assert answer.status == "submitted" and answer.promised_at == promised
+    assert event.payload["answer"] == answer.pk
+    assert {"first_reply", "answer"} <= _running(case)
+    assert "promise" not in _running(case)
+    case = services.case_publish_interim(case.pk, actor=world.users["administrator"])
+    assert _last_event(case).action == "publish_interim"
+    answer.refresh_from_db()
+    assert answer.status == "published" and answer.published_at is not None
     assert {"first_reply", "answer"} <= _met(case)
     promise = Deadline.objects.running().get(case=case, stage="promise")
     assert promise.due_at == promised
@@ -199,8 +225,12 @@ def test_interim_answer_schedules_a_reminder_to_check_the_promise(
         services.case_give_interim_answer(
             case.pk, actor=world.users["executor"], text="Сделаем", promised_at=promised
         )
+        services.case_publish_interim(case.pk, actor=world.users["administrator"])
     reminder = world.users["administrator"].notifications.get(event="case.promise_check")
-    assert reminder.send_after == promised
+    # At the promised date, or at the next working moment after it (DESIGN §3).
+    from cases.notify import working_moment
+
+    assert reminder.send_after == (working_moment(case, promised) or promised)
 
 
 def test_executor_submits_the_answer_with_photo_and_pdf(world, make_case, drive):
@@ -279,6 +309,7 @@ def test_publication_meets_answer_and_promise_and_starts_the_reaction_wait(world
     services.case_give_interim_answer(
         case.pk, actor=world.users["executor"], text="Скоро", promised_at=future()
     )
+    services.case_publish_interim(case.pk, actor=world.users["administrator"])
     services.case_submit_answer(
         case.pk, actor=world.users["executor"], text="Готово", attachments=[png()]
     )
@@ -365,11 +396,15 @@ def test_fast_track_is_marked_and_unmarked_and_the_clocks_recomputed(
     case = services.case_set_fast_track(case.pk, actor=world.users[actor], value=True)
     assert case.fast_track is True
     event = _last_event(case)
-    assert (event.action, event.payload) == ("set_fast_track", {"value": True})
+    assert (event.action, event.payload) == (
+        "set_fast_track",
+        {"value": True, "proposal_declined": False},
+    )
     assert event.from_status == event.to_status == "in_progress"
     during = Deadline.objects.running().get(case=case, stage="answer")
     assert during.policy.code == "incident.fast_track"
-    assert during.due_at == before.started_at + dt.timedelta(hours=4)
+    # Междуреченск 3.8: 4 hours from the curator's mark, not from the receipt.
+    assert during.due_at == case.fast_track_at + dt.timedelta(hours=4)
     case = services.case_set_fast_track(case.pk, actor=world.users[actor], value=False)
     after = Deadline.objects.running().get(case=case, stage="answer")
     assert after.policy.code == "incident.answer" and after.due_at == before.due_at
@@ -479,8 +514,10 @@ def test_a_case_is_registered_even_when_a_term_needs_a_missing_calendar_year(wor
             text=f"Обращение {n}",
             received_at=received,
         )
+        # 3 days end in 2026; the 30 days from the registration would need 2027.
+        services.case_register_appeal(case.pk, actor=world.users["administrator"], at=received)
         stages = set(Deadline.objects.filter(case=case).values_list("stage", flat=True))
-        assert stages == {"register"}  # 3 days end in 2026; 30 days would need 2027
+        assert stages == {"register", "forward"}
     alerts = Notification.objects.filter(event="calendar.missing")
     assert [a.recipient for a in alerts] == [world.users["head"]]
     assert "2027" in alerts[0].title

@@ -19,9 +19,20 @@ def test_fast_track_answer_uses_four_calendar_hours(make_case):
     assert rule.policy.code == "incident.fast_track"
 
 
-def test_official_page_comment_uses_ninety_working_minutes(make_case):
-    rule = deadline_rule_for(case=make_case(channel="official_comment"), stage="answer")
+def test_ninety_minute_comments_are_meshchovsk_rule_in_calendar_minutes(make_case):
+    """Мещовск, прил. 2: «отработки комментариев в течение 90 минут» — that
+    municipality's rule, in calendar minutes; elsewhere a comment is an incident."""
+    from deadlines.services import deadline_municipal_rules_load
+    from tests.factories import MunicipalityFactory
+
+    elsewhere = deadline_rule_for(case=make_case(channel="official_comment"), stage="answer")
+    assert elsewhere.policy.code == "incident.answer"
+    meshchovsk = MunicipalityFactory(slug="meshchovsk", timezone="Europe/Moscow")
+    assert deadline_municipal_rules_load(municipality=meshchovsk) == 1
+    case = make_case(channel="official_comment", municipality=meshchovsk, organisation=None)
+    rule = deadline_rule_for(case=case, stage="answer")
     assert rule.policy.code == "incident.comment"
+    assert (rule.policy.unit, rule.policy.amount) == ("calendar_minutes", 90)
 
 
 def test_fast_track_beats_comment_rule_of_equal_specificity_by_priority(make_case):

@@ -116,18 +116,24 @@ def test_fast_track_switches_the_answer_clock_and_back(make_case):
     case.fast_track = True
     case.save()
     now = nsk(2026, 5, 18, 9, 30)
-    assert services.deadlines_recompute(case=case, now=now) == 1
+    # Междуреченск 3.8: on a fast-track case every clock runs in calendar time, the first
+    # reply too (so that it never falls after the answer).
+    assert services.deadlines_recompute(case=case, now=now) == 2
     clock.refresh_from_db()
     assert clock.policy.code == "incident.fast_track"
     assert clock.started_at == MONDAY_9
     assert clock.due_at == nsk(2026, 5, 18, 13, 0)  # 240 calendar minutes
     assert clock.warn_at == nsk(2026, 5, 18, 12, 0)
     first_reply.refresh_from_db()
+    assert first_reply.policy.code == "incident.first_reply_fast"
+    assert first_reply.due_at == nsk(2026, 5, 18, 10, 0)
     assert first_reply.due_at == nsk(2026, 5, 18, 10, 0)  # untouched
 
     case.fast_track = False
     case.save()
-    assert services.deadlines_recompute(case=case, now=now) == 1
+    # Междуреченск 3.8: on a fast-track case every clock runs in calendar time, the first
+    # reply too (so that it never falls after the answer).
+    assert services.deadlines_recompute(case=case, now=now) == 2
     clock.refresh_from_db()
     assert clock.policy.code == "incident.answer"
     assert clock.due_at == nsk(2026, 5, 18, 17, 0)
@@ -171,7 +177,7 @@ def test_reassignment_is_allowed_only_inside_the_window(make_case):
 def test_defaults_load_is_idempotent(defaults):
     assert services.deadline_defaults_load() == 0
     assert services.production_calendar_load() == 0
-    assert DeadlinePolicy.objects.count() == 13
+    assert DeadlinePolicy.objects.count() == 15
 
 
 def test_recompute_task_retries_only_a_database_that_is_briefly_away():

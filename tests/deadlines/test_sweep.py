@@ -153,12 +153,22 @@ def test_warnings_wait_for_working_hours_fast_track_does_not(make_case):
     assert {n.send_after for n in urgent_rows} == {None}
 
 
-def test_breach_notices_go_at_once(make_case, org_head):
-    services.deadline_start(case=make_case(), stage="answer", started_at=MONDAY_9)
+def test_breach_notices_wait_for_working_hours_unless_fast_track(make_case, org_head):
+    """DESIGN §3: notices to people wait for working hours (Междуреченск 3.3) unless the
+    case is fast-track (3.10: «вне зависимости от дня недели и времени суток»); the
+    notice says when the breach happened."""
+    ordinary = make_case()
+    services.deadline_start(case=ordinary, stage="answer", started_at=MONDAY_9)
+    urgent = make_case(fast_track=True)
+    services.deadline_start(case=urgent, stage="answer", started_at=nsk(2026, 5, 18, 16, 0))
     services.deadlines_sweep(now=nsk(2026, 5, 18, 21, 0))
-    assert set(
-        Notification.objects.filter(event="deadline.breach").values_list("send_after", flat=True)
-    ) == {None}
+    rows = Notification.objects.filter(event="deadline.breach")
+    ordinary_rows = [n for n in rows if n.title.endswith(str(ordinary))]
+    urgent_rows = [n for n in rows if n.title.endswith(str(urgent))]
+    assert ordinary_rows and urgent_rows
+    assert {n.send_after for n in ordinary_rows} == {nsk(2026, 5, 19, 8, 0)}
+    assert all("Наступило: 18.05.2026 17:00" in n.body for n in ordinary_rows)
+    assert {n.send_after for n in urgent_rows} == {None}
 
 
 def test_silent_policies_are_marked_without_notices(make_case):

@@ -20,8 +20,9 @@ def test_beat_schedule_names_registered_tasks():
 def test_sweep_task_marks_due_clocks_and_delivers(
     make_case, org_head, django_capture_on_commit_callbacks
 ):
+    # Fast-track: its notices do not wait for working hours (DESIGN §3).
     clock = services.deadline_start(
-        case=make_case(), stage="answer", started_at=nsk(2026, 5, 18, 9, 0)
+        case=make_case(fast_track=True), stage="answer", started_at=nsk(2026, 5, 18, 9, 0)
     )
     # Due in the past whatever today is: the task sweeps at the real "now".
     with django_capture_on_commit_callbacks(execute=True):

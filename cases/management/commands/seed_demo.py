@@ -15,6 +15,7 @@ from cases.demo import workflow as demo_workflow
 from cases.demo.texts import ANSWER_TEMPLATES, NAMES, STREETS, TOPICS
 from cases.models import AnswerTemplate, ApprovalRequirement, Case
 from cases.services import case_register
+from deadlines.services import deadline_municipal_rules_load
 from mcu.choices import Role
 from mcu.models import Category, District, Municipality, Organisation, User
 from mcu.reference_data import CATEGORY_TREE, MEZHDURECHENSK_ORGANISATIONS, MUNICIPALITIES
@@ -70,6 +71,8 @@ class Command(BaseCommand):
             )
             for district in districts:
                 District.objects.get_or_create(municipality=mun, name=district)
+            # Мещовск, прил. 2: the 90-minute comment rule is that municipality's own.
+            deadline_municipal_rules_load(municipality=mun)
             result[slug] = mun
         return result
 
@@ -208,13 +211,14 @@ class Command(BaseCommand):
                 received = now - timedelta(minutes=rng.randint(5, 600))
             category = Category.objects.filter(code__startswith=code).order_by("-level").first()
             # Registered at the moment of receipt, so the timeline reads in order.
-            with transaction.atomic(), demo_workflow.at_moment(received):
+            with transaction.atomic():
                 case = case_register(
                     municipality=mzh,
                     kind=kind,
                     channel=channel,
                     text=text,
                     received_at=received,
+                    at=received,
                     source=DEMO_SOURCE,
                     external_id=f"demo-{n:04d}",
                     author_name=rng.choice(NAMES),
@@ -248,16 +252,16 @@ class Command(BaseCommand):
         for n in range(OTHER_MUNICIPALITY_CASES):
             _code, _org, texts = rng.choice(TOPICS)
             received = now - timedelta(hours=rng.randint(1, 300))
-            with demo_workflow.at_moment(received):
-                case_register(
-                    municipality=mun,
-                    kind=CaseKind.INCIDENT,
-                    channel="vk",
-                    text=rng.choice(texts).format(addr="ул. Московская, 1", num=5),
-                    received_at=received,
-                    source=DEMO_SOURCE,
-                    external_id=f"demo-srt-{n:03d}",
-                )
+            case_register(
+                municipality=mun,
+                kind=CaseKind.INCIDENT,
+                channel="vk",
+                text=rng.choice(texts).format(addr="ул. Московская, 1", num=5),
+                received_at=received,
+                at=received,
+                source=DEMO_SOURCE,
+                external_id=f"demo-srt-{n:03d}",
+            )
         return OTHER_MUNICIPALITY_CASES
 
     def print_logins(self, users, created: int) -> None:
