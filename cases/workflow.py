@@ -76,9 +76,7 @@ TRANSITIONS: dict[str, tuple[Transition, ...]] = {
     # 59-ФЗ ст. 8 ч. 3: «направляется в течение семи дней со дня регистрации в
     # соответствующий орган … в компетенцию которых входит решение поставленных в
     # обращении вопросов, с уведомлением гражданина». Closed here as forwarded.
-    "forward": (
-        _t([S.NEW, S.ASSIGNED], S.FORWARDED, ADMINS, reason=True, event=EventAction.FORWARD),
-    ),
+    "forward": (_t([S.NEW, S.ASSIGNED], S.FORWARDED, ADMINS, event=EventAction.FORWARD),),
     "accept": (_t([S.ASSIGNED], S.IN_PROGRESS, EXECUTORS, event=EventAction.ACCEPT),),
     # Междуреченск, прил. 1 §2: «В случае если инцидент не относится к компетенциям
     # организации, необходимо оперативно (в течение 30 минут) связаться со специалистом …

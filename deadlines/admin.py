@@ -3,7 +3,8 @@
 Superusers edit everything. The head of a centre (role ``head``, staff) edits the schedule,
 exceptions and rules of their own municipality and reads the national calendar, policies
 and clocks. Every save enqueues the recomputation of the open clocks it may move
-(``deadlines.recompute`` after commit): the admin calls services, no signals.
+through ``deadlines.services`` (an outbox row, run after the commit or by beat): the
+admin calls services, no signals.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 from django import forms
 from django.apps import apps
 from django.contrib import admin
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mcu.admin_base import MunicipalAdmin, SuperuserEditsAdmin
 
+from . import services
 from .models import (
     CalendarDay,
     Deadline,
@@ -26,19 +26,27 @@ from .models import (
     WorkInterval,
     WorkSchedule,
 )
-from .tasks import recompute_deadlines as recompute_deadlines_task
 
 
-def _recompute_later(**scope) -> None:
-    transaction.on_commit(lambda: recompute_deadlines_task.delay(**scope))
+class ConfigAdminMixin:
+    """Saves and deletes go through ``deadlines.services``: they decide which open clocks
+    move and record the recompute in the same transaction (an outbox row)."""
 
+    def save_model(self, request, obj, form, change) -> None:
+        if isinstance(obj, WorkSchedule):
+            # The intervals come in save_related; the recompute is recorded there.
+            obj.save()
+            return
+        services.deadline_config_save(
+            obj=obj, changed_fields=form.changed_data if change else (), is_new=not change
+        )
 
-def _calendar_changed_later(municipality_id: int | None) -> None:
-    """A municipality's calendar changed, or the shared one (no municipality)."""
-    if municipality_id:
-        _recompute_later(municipality_id=municipality_id)
-    else:
-        _recompute_later(everything=True)
+    def delete_model(self, request, obj) -> None:
+        services.deadline_config_delete(objs=[obj])
+
+    def delete_queryset(self, request, queryset) -> None:
+        # «Delete selected» recomputes too, like deleting one row.
+        services.deadline_config_delete(objs=list(queryset))
 
 
 # ---------------------------------------------------------------------------------------
@@ -59,7 +67,7 @@ class WorkScheduleForm(forms.ModelForm):
 
 
 @admin.register(WorkSchedule)
-class WorkScheduleAdmin(MunicipalAdmin):
+class WorkScheduleAdmin(ConfigAdminMixin, MunicipalAdmin):
     form = WorkScheduleForm
     list_display = ["name", "municipality", "shorten_minutes", "updated_at"]
     inlines = [WorkIntervalInline]
@@ -67,67 +75,24 @@ class WorkScheduleAdmin(MunicipalAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        schedule = form.instance
-        # The intervals may have changed without the schedule row: bump its stamp so the
-        # cached calendars of every process see a new version.
-        WorkSchedule.objects.filter(pk=schedule.pk).update(updated_at=timezone.now())
-        _calendar_changed_later(schedule.municipality_id)
-
-    def delete_model(self, request, obj) -> None:
-        municipality_id = obj.municipality_id
-        super().delete_model(request, obj)
-        _calendar_changed_later(municipality_id)
-
-    def delete_queryset(self, request, queryset) -> None:
-        # «Delete selected» must recompute too, like deleting one schedule.
-        ids = set(queryset.values_list("municipality_id", flat=True))
-        super().delete_queryset(request, queryset)
-        for municipality_id in ids:
-            _calendar_changed_later(municipality_id)
+        services.deadline_config_save(obj=form.instance, changed_fields=form.changed_data)
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(SuperuserEditsAdmin):
+class CalendarDayAdmin(ConfigAdminMixin, SuperuserEditsAdmin):
     list_display = ["date", "kind", "note", "year"]
     list_filter = ["year", "kind"]
     search_fields = ["note"]
     date_hierarchy = "date"
     fields = ["date", "kind", "note"]
 
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        _recompute_later(everything=True)
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        _recompute_later(everything=True)
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        _recompute_later(everything=True)
-
 
 @admin.register(MunicipalCalendarException)
-class MunicipalCalendarExceptionAdmin(MunicipalAdmin):
+class MunicipalCalendarExceptionAdmin(ConfigAdminMixin, MunicipalAdmin):
     list_display = ["date", "municipality", "is_day_off", "intervals", "note"]
     list_filter = ["municipality", "is_day_off"]
     date_hierarchy = "date"
     fields = ["municipality", "date", "is_day_off", "intervals", "note"]
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        _recompute_later(municipality_id=obj.municipality_id)
-
-    def delete_model(self, request, obj) -> None:
-        municipality_id = obj.municipality_id
-        super().delete_model(request, obj)
-        _recompute_later(municipality_id=municipality_id)
-
-    def delete_queryset(self, request, queryset) -> None:
-        ids = set(queryset.values_list("municipality_id", flat=True))
-        super().delete_queryset(request, queryset)
-        for municipality_id in ids:
-            _recompute_later(municipality_id=municipality_id)
 
 
 # ---------------------------------------------------------------------------------------
@@ -136,7 +101,7 @@ class MunicipalCalendarExceptionAdmin(MunicipalAdmin):
 
 
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(SuperuserEditsAdmin):
+class DeadlinePolicyAdmin(ConfigAdminMixin, SuperuserEditsAdmin):
     list_display = [
         "code",
         "name",
@@ -149,11 +114,6 @@ class DeadlinePolicyAdmin(SuperuserEditsAdmin):
     ]
     search_fields = ["code", "name", "source"]
     list_filter = ["unit", "notify"]
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        if change:
-            _recompute_later(policy_id=obj.pk)
 
 
 def _channel_choices():
@@ -186,7 +146,7 @@ class DeadlineRuleForm(forms.ModelForm):
 
 
 @admin.register(DeadlineRule)
-class DeadlineRuleAdmin(MunicipalAdmin):
+class DeadlineRuleAdmin(ConfigAdminMixin, MunicipalAdmin):
     form = DeadlineRuleForm
     list_display = [
         "stage",
@@ -203,22 +163,16 @@ class DeadlineRuleAdmin(MunicipalAdmin):
     filter_horizontal = ["categories"]
     show_shared = True
 
+    def save_model(self, request, obj, form, change) -> None:
+        # The categories come in save_related; the recompute is recorded there.
+        obj.save()
+
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         # After the categories are saved: the rule may now win or lose for open clocks.
-        if change and {"stage", "kind", "municipality"} & set(form.changed_data):
-            # It may also have stopped applying where it used to: everything covers both.
-            _recompute_later(everything=True)
-        else:
-            _recompute_later(rule_id=form.instance.pk)
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        _recompute_later(everything=True)
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        _recompute_later(everything=True)
+        services.deadline_config_save(
+            obj=form.instance, changed_fields=form.changed_data if change else ("stage",)
+        )
 
 
 # ---------------------------------------------------------------------------------------

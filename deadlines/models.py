@@ -459,3 +459,43 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} — {self.due_at:%d.%m.%Y %H:%M}"
+
+
+class RecomputeRequest(models.Model):
+    """Work a configuration edit left for the clocks: an outbox row.
+
+    Written in the transaction of the edit (a calendar day, an exception, a schedule, a
+    policy, a rule), so the edit and the promise to recompute commit together. The worker
+    is asked at once after the commit; when the broker is down the edit still succeeds,
+    and the beat sweep (``deadlines.recompute_pending``) runs what is left. Running a
+    request twice changes nothing more: it recomputes from the current configuration.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    policy = models.ForeignKey(
+        DeadlinePolicy, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    rule = models.ForeignKey(
+        DeadlineRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    everything = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    changed = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("пересчёт сроков")
+        verbose_name_plural = _("пересчёты сроков")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(done_at__isnull=True), name="recompute_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason or 'recompute'} #{self.pk}"

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,6 +30,8 @@ from .models import (
     Deadline,
     DeadlinePolicy,
     DeadlineRule,
+    MunicipalCalendarException,
+    RecomputeRequest,
     WorkInterval,
     WorkSchedule,
 )
@@ -418,3 +420,147 @@ def deadline_municipal_rules_load(*, municipality) -> int:
     if created:
         deadlines_recompute_for_municipality(municipality=municipality)
     return created
+
+
+# ---------------------------------------------------------------------------------------
+# Configuration: calendars, exceptions, schedules, policies and rules
+# ---------------------------------------------------------------------------------------
+
+#: a request claimed this long ago and not done: its worker died, run it again
+RECOMPUTE_STALE = timedelta(minutes=10)
+
+
+def _recompute_enqueue(request_id: int) -> None:
+    """After the commit, ask a worker to run the request now. A broker that is down is
+    not the user's problem: the edit is saved, the beat sweep runs the request later."""
+
+    def enqueue() -> None:
+        from .tasks import recompute_deadlines
+
+        try:
+            recompute_deadlines.delay(request_id=request_id)
+        except Exception as exc:  # kombu's connection errors differ by transport
+            logger.warning("recompute %s not enqueued (beat will run it): %s", request_id, exc)
+
+    transaction.on_commit(enqueue)
+
+
+def recompute_request(
+    *,
+    municipality_id: int | None = None,
+    policy_id: int | None = None,
+    rule_id: int | None = None,
+    everything: bool = False,
+    reason: str = "",
+) -> RecomputeRequest:
+    """Record, in the caller's transaction, that open clocks must be recomputed."""
+    request = RecomputeRequest.objects.create(
+        municipality_id=municipality_id,
+        policy_id=policy_id,
+        rule_id=rule_id,
+        everything=everything or not (municipality_id or policy_id or rule_id),
+        reason=reason[:200],
+    )
+    _recompute_enqueue(request.pk)
+    return request
+
+
+def recompute_request_run(*, request_id: int, now: datetime | None = None) -> int | None:
+    """Run one recompute request unless someone else has (or is running it); return how
+    many clocks changed, None when there was nothing to do. Idempotent."""
+    now = now or timezone.now()
+    claimable = Q(started_at__isnull=True) | Q(started_at__lt=now - RECOMPUTE_STALE)
+    claimed = RecomputeRequest.objects.filter(
+        claimable, pk=request_id, done_at__isnull=True
+    ).update(started_at=now)
+    if claimed != 1:
+        return None
+    request = RecomputeRequest.objects.select_related("municipality", "policy", "rule").get(
+        pk=request_id
+    )
+    with transaction.atomic():
+        if request.everything:
+            changed = calendar_changed(municipality=None, now=now)
+        elif request.municipality_id:
+            changed = calendar_changed(municipality=request.municipality, now=now)
+        elif request.policy_id:
+            changed = deadlines_recompute_for_policy(policy=request.policy, now=now)
+        elif request.rule_id:
+            changed = deadlines_recompute_for_rule(rule=request.rule, now=now)
+        else:
+            changed = 0
+        RecomputeRequest.objects.filter(pk=request_id).update(
+            done_at=timezone.now(), changed=changed
+        )
+    return changed
+
+
+def recompute_requests_pending_run(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Beat's catch-up: run the requests a down broker or a killed worker left behind."""
+    now = now or timezone.now()
+    ids = list(
+        RecomputeRequest.objects.filter(done_at__isnull=True)
+        .filter(Q(started_at__isnull=True) | Q(started_at__lt=now - RECOMPUTE_STALE))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for pk in ids:
+        if recompute_request_run(request_id=pk, now=now) is not None:
+            done += 1
+    return done
+
+
+def _config_scope(obj, *, changed_fields=()) -> dict:
+    """Which open clocks an edit of ``obj`` may move (DESIGN §4: «recomputed when … the
+    policy changes or the calendar is edited»)."""
+    if isinstance(obj, CalendarDay):
+        return {"everything": True, "reason": f"calendar {obj.date}"}
+    if isinstance(obj, MunicipalCalendarException | WorkSchedule):
+        if obj.municipality_id:
+            return {"municipality_id": obj.municipality_id, "reason": f"calendar of {obj}"}
+        return {"everything": True, "reason": f"default schedule {obj}"}
+    if isinstance(obj, DeadlinePolicy):
+        return {"policy_id": obj.pk, "reason": f"policy {obj.code}"}
+    if isinstance(obj, DeadlineRule):
+        if {"stage", "kind", "municipality"} & set(changed_fields):
+            # It may also have stopped applying where it used to: everything covers both.
+            return {"everything": True, "reason": f"rule {obj.pk} moved"}
+        return {"rule_id": obj.pk, "reason": f"rule {obj.pk}"}
+    raise TypeError(f"not a deadline configuration object: {obj!r}")
+
+
+@transaction.atomic
+def deadline_config_save(*, obj, changed_fields=(), is_new: bool = False):
+    """Save a calendar day, exception, schedule, policy or rule and record the recompute
+    it needs (a new policy moves no clock until a rule names it)."""
+    obj.full_clean()
+    obj.save()
+    if isinstance(obj, WorkSchedule):
+        # The intervals may change without the schedule row: a new stamp tells the cached
+        # calendars of every process that there is a new version.
+        WorkSchedule.objects.filter(pk=obj.pk).update(updated_at=timezone.now())
+    if not (is_new and isinstance(obj, DeadlinePolicy)):
+        recompute_request(**_config_scope(obj, changed_fields=changed_fields))
+    calendars_invalidate()
+    return obj
+
+
+@transaction.atomic
+def deadline_config_delete(*, objs) -> int:
+    """Delete configuration rows and record the recomputes they need."""
+    scopes = []
+    for obj in objs:
+        scope = _config_scope(obj)
+        if isinstance(obj, DeadlineRule | DeadlinePolicy):
+            scope = {"everything": True, "reason": f"deleted {obj}"}
+        scopes.append(scope)
+        obj.delete()
+    seen = set()
+    for scope in scopes:
+        key = tuple(sorted((k, v) for k, v in scope.items() if k != "reason"))
+        if key not in seen:
+            seen.add(key)
+            recompute_request(**scope)
+    calendars_invalidate()
+    return len(scopes)

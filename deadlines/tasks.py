@@ -32,16 +32,20 @@ TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
     max_retries=5,
 )
 def recompute_deadlines(
+    request_id: int | None = None,
     municipality_id: int | None = None,
     policy_id: int | None = None,
     rule_id: int | None = None,
     everything: bool = False,
 ) -> int:
-    """Recompute open clocks after an admin edit (enqueued with ``transaction.on_commit``).
+    """Recompute open clocks after a configuration edit: the ``RecomputeRequest`` the
+    edit wrote (enqueued after its commit), or a scope given directly.
 
     Idempotent: it recomputes from the current rules and calendar, so a retry or a second
     delivery changes nothing more. The periodic sweep needs no retry: it runs every minute
     and catches up by itself."""
+    if request_id is not None:
+        return services.recompute_request_run(request_id=request_id) or 0
     if municipality_id is not None:
         municipality = Municipality.objects.filter(pk=municipality_id).first()
         return services.calendar_changed(municipality=municipality) if municipality else 0
@@ -54,3 +58,10 @@ def recompute_deadlines(
     if everything:
         return services.calendar_changed(municipality=None)
     return 0
+
+
+@shared_task(name="deadlines.recompute_pending", ignore_result=True)
+def recompute_pending() -> int:
+    """Every minute (mcu/celery.py): the recomputes that a broker down at the time of the
+    edit, or a worker killed in the middle, left behind (the outbox)."""
+    return services.recompute_requests_pending_run()

@@ -20,4 +20,7 @@ app.conf.beat_schedule = {
     "cases-close-unreacted": {"task": "cases.close_unreacted", "schedule": crontab()},
     # Every minute: deliver e-mail / Telegram notifications whose time has come.
     "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": crontab()},
+    # Every minute: recomputes of clocks that calendar or rule edits left in the outbox
+    # (the broker was down, or a worker died mid-task).
+    "deadlines-recompute-pending": {"task": "deadlines.recompute_pending", "schedule": crontab()},
 }

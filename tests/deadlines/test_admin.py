@@ -111,3 +111,54 @@ def test_a_policy_edited_in_the_admin_moves_its_clocks(
     assert response.status_code == 302, response.content
     clock.refresh_from_db()
     assert clock.due_at == nsk(2026, 5, 18, 11, 0)
+
+
+def test_with_the_broker_down_an_admin_edit_succeeds_and_beat_recomputes_later(
+    client, superuser, make_case, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The recompute goes through an outbox row written with the edit: a broker that is
+    down at the time costs the user nothing, and beat's catch-up runs it."""
+    from kombu.exceptions import OperationalError
+
+    from deadlines import tasks
+    from deadlines.models import RecomputeRequest
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(tasks.recompute_deadlines, "delay", broker_down)
+    clock = services.deadline_start(
+        case=make_case(), stage="answer", started_at=nsk(2026, 5, 18, 9, 0)
+    )
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            _url(MunicipalCalendarException, "add"),
+            {"municipality": world.mun.pk, "date": "2026-05-18", "is_day_off": "on"},
+        )
+    assert response.status_code == 302, response.content
+    pending = RecomputeRequest.objects.get(done_at__isnull=True)
+    assert pending.municipality_id == world.mun.pk
+    clock.refresh_from_db()
+    assert clock.due_at == nsk(2026, 5, 18, 17, 0)  # not moved yet
+    assert tasks.recompute_pending() == 1
+    clock.refresh_from_db()
+    assert clock.due_at == nsk(2026, 5, 19, 16, 0)
+    pending.refresh_from_db()
+    assert pending.done_at is not None
+    assert tasks.recompute_pending() == 0  # done once
+
+
+def test_a_recompute_claimed_by_a_worker_that_died_is_run_again(make_case, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deadlines.models import RecomputeRequest
+
+    request = RecomputeRequest.objects.create(municipality=world.mun)
+    now = timezone.now()
+    RecomputeRequest.objects.filter(pk=request.pk).update(started_at=now)
+    assert services.recompute_requests_pending_run(now=now) == 0  # someone is on it
+    later = now + services.RECOMPUTE_STALE + timedelta(seconds=1)
+    assert services.recompute_requests_pending_run(now=later) == 1
