@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mcu.models import Category, District, Municipality, Organisation
+from mcu.text import strip_bidi
 
 from .choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, Channel, EventAction
 from .querysets import CaseQuerySet
@@ -338,15 +339,19 @@ class Answer(models.Model):
         return f"{self.get_kind_display()} ({self.case})"
 
 
+#: the extension of each type an attachment may have (sniffed from its first bytes)
+ATTACHMENT_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "application/pdf": "pdf",
+}
+
+
 def attachment_path(instance: "Attachment", filename: str) -> str:
     # The stored name is ours; the resident-facing name is kept in original_name.
-    ext = {
-        "image/jpeg": "jpg",
-        "image/png": "png",
-        "image/webp": "webp",
-        "image/heic": "heic",
-        "application/pdf": "pdf",
-    }.get(instance.content_type, "bin")
+    ext = ATTACHMENT_EXTENSIONS.get(instance.content_type, "bin")
     return f"answers/{instance.answer.case_id}/{uuid.uuid4().hex}.{ext}"
 
 
@@ -373,6 +378,18 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def download_name(self) -> str:
+        """The name the file is served under: the uploader's name with the extension of
+        the type sniffed from its content, so «Акт.pdf.hta» downloads as «Акт.pdf» and
+        never as something Windows would run."""
+        ext = ATTACHMENT_EXTENSIONS.get(self.content_type, "bin")
+        name = strip_bidi(self.original_name).strip() or "file"
+        stem = name.rsplit(".", 1)[0] if "." in name else name
+        if stem.lower().endswith(f".{ext}"):
+            return stem
+        return f"{stem or 'file'}.{ext}"
 
 
 class Feedback(models.Model):

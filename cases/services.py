@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from mcu.choices import Role
 from mcu.exceptions import InvalidInput, NotAllowed, StateConflict
 from mcu.models import Category, District, Municipality, Organisation
-from mcu.text import fold
+from mcu.text import fold, strip_bidi
 
 from . import clocks, notify
 from .attachments import attachments_check
@@ -43,6 +43,14 @@ from .selectors import case_get_for_user
 from .workflow import ACTIONS, SYSTEM, Transition, roles_of, transition_for
 
 DEFAULT_LOW_SATISFACTION_THRESHOLD = 2
+#: where a reversed run of text could pass for something else (names, numbers, addresses)
+BIDI_FREE_FIELDS = (
+    "author_name",
+    "author_contacts",
+    "address",
+    "registration_number",
+    "external_id",
+)
 #: 59-ФЗ ст. 12 ч. 2: «не более чем на 30 дней»
 MAX_EXTENSION_DAYS = 30
 
@@ -98,6 +106,9 @@ def case_register(
     raised before anything is written.
     """
     at = _now(at)
+    for name in BIDI_FREE_FIELDS:
+        if name in fields:
+            fields[name] = strip_bidi(fields[name])
     case = Case(
         municipality=municipality,
         kind=kind,
@@ -386,7 +397,7 @@ def case_register_appeal(
             _("Дата регистрации не может быть раньше поступления."), field="registered_at"
         )
     fields: dict = {"registered_at": registered_at}
-    number = (registration_number or "").strip()
+    number = strip_bidi(registration_number).strip()
     if number and number != case.registration_number:
         taken = Case.objects.filter(
             municipality_id=case.municipality_id, registration_number=number
@@ -459,8 +470,8 @@ def case_assign(
         reselect = True
     if district is not None:
         fields["district"] = district
-    if address is not None and address.strip() != case.address:
-        case.address = address.strip()
+    if address is not None and strip_bidi(address).strip() != case.address:
+        case.address = strip_bidi(address).strip()
         fields.update(address=case.address, search_text=case_search_text(case))
     proposed = bool(propose_fast_track) and not case.fast_track and not case.fast_track_proposed
     if proposed:

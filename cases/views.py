@@ -285,7 +285,7 @@ def attachment_view(request, pk: int, attachment_id: int):
         attachment.file.open("rb"),
         content_type=attachment.content_type,
         as_attachment=not attachment.is_image,
-        filename=attachment.original_name,
+        filename=attachment.download_name,
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

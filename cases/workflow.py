@@ -9,15 +9,22 @@ An action may have several rows, one per group of source statuses, when the role
 target differ by the status (``approve`` by the administrator on review, by the curator on
 approval).
 
-Roles (DESIGN §1 and the lead's notes):
-- administrator (of the case's kind) moderates, assigns, reviews, publishes, records the
-  resident's reaction;
-- head has every operational right of the administrator;
-- curator marks fast-track and approves where the (municipality, kind) requires it;
+Roles (DESIGN §1):
+- administrator (of the case's kind) registers appeals, moderates, assigns, forwards,
+  reviews and publishes answers (interim ones too), records the resident's reaction, and
+  may only *propose* fast-track;
+- head has every operational right of the administrator, marks fast-track and extends an
+  appeal's term (59-ФЗ ст. 12 ч. 2);
+- curator marks fast-track (Междуреченск 3.8) and approves where the (municipality, kind)
+  requires it;
 - executor accepts, asks for reassignment, answers — only cases of their organisation
   (``Case.objects.visible_to`` already hides the others);
 - integration only pushes the resident's reaction;
 - observer takes no action.
+
+What the regulations add beyond «who, from which status» (an appeal not registered yet, a
+reassignment window closed, one extension only) is checked by the services
+(``cases.services._refusal``); the card and the API's ``allowed_actions`` ask the same.
 """
 
 from dataclasses import dataclass

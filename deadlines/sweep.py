@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deadlines.engine import CalendarDataMissing, next_working_moment
 from mcu.models import User
@@ -208,10 +209,12 @@ class _People:
 
 
 _TITLES = {
-    DeadlineEvent.WARNING: "Срок истекает: {stage} — {case}",
-    DeadlineEvent.BREACH: "Срок нарушен: {stage} — {case}",
-    DeadlineEvent.ESCALATION_1: "Эскалация: нарушен срок «{stage}» — {case}",
-    DeadlineEvent.ESCALATION_2: "Эскалация руководителю МЦУ: нарушен срок «{stage}» — {case}",
+    DeadlineEvent.WARNING: _("Срок истекает: %(stage)s — %(case)s"),
+    DeadlineEvent.BREACH: _("Срок нарушен: %(stage)s — %(case)s"),
+    DeadlineEvent.ESCALATION_1: _("Эскалация: нарушен срок «%(stage)s» — %(case)s"),
+    DeadlineEvent.ESCALATION_2: _(
+        "Эскалация руководителю МЦУ: нарушен срок «%(stage)s» — %(case)s"
+    ),
 }
 
 
@@ -259,16 +262,18 @@ def _notify(ids: list[int], event: str, now: datetime) -> int:
     for clock in clocks:
         case = clock.case
         tz = case.municipality.zone
-        title = _TITLES[event].format(stage=labels[clock.stage], case=case)
-        lines = [f"Срок: {format_local(clock.due_at, tz)}"]
+        title = str(_TITLES[event]) % {"stage": labels[clock.stage], "case": case}
+        lines = [_("Срок: %(due)s") % {"due": format_local(clock.due_at, tz)}]
         if case.organisation_id:
-            lines.append(f"Исполнитель: {case.organisation}")
+            lines.append(_("Исполнитель: %(org)s") % {"org": case.organisation})
         if case.fast_track:
-            lines.append("Повышенная важность (фаст-трек)")
+            lines.append(str(_("Повышенная важность (фаст-трек)")))
         send_after = _send_after(clock, event, now)
         happened = getattr(clock, _WHEN[event]) or now
         if send_after is not None:
-            lines.append(f"Наступило: {format_local(happened, tz)} (вне рабочего времени)")
+            lines.append(
+                _("Наступило: %(at)s (вне рабочего времени)") % {"at": format_local(happened, tz)}
+            )
         body = "\n".join(lines)
         url = _case_url(case)
         # A warning is about one warning instant: a recomputed clock whose warn_at moved

@@ -102,3 +102,33 @@ def test_too_many_files_are_refused(world, make_case, drive):
             attachments=[png(f"{i}.png") for i in range(11)],
         )
     assert exc.value.field == "attachments"
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "served"),
+    [
+        ("Акт.pdf.hta", "Акт.pdf"),
+        ("Акт.exe", "Акт.pdf"),
+        ("акт", "акт.pdf"),
+        ("отчёт\u202efdp.exe", "отчётfdp.pdf"),
+    ],
+)
+def test_a_file_is_served_under_the_extension_of_its_sniffed_type(
+    client, world, make_case, drive, uploaded, served
+):
+    """«Акт.pdf.hta» must not download as .hta, which Windows runs."""
+    case = drive(make_case(), "in_progress")
+    upload = SimpleUploadedFile(uploaded, PDF, content_type="application/hta")
+    services.case_submit_answer(
+        case.pk, actor=world.users["executor"], text="Акт", attachments=[upload]
+    )
+    attachment = Attachment.objects.get(answer__case=case, content_type="application/pdf")
+    client.force_login(world.users["administrator"])
+    response = client.get(f"/cases/{case.pk}/attachments/{attachment.pk}/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    from urllib.parse import unquote
+
+    assert unquote(disposition).endswith(f"''{served}") or f'"{served}"' in disposition
+    assert ".hta" not in unquote(disposition) and ".exe" not in unquote(disposition)
