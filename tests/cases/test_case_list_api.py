@@ -158,3 +158,10 @@ def test_a_token_client_reads_dates_in_its_municipality_zone(client, world):
         "/api/v1/cases/", {"received_after": "2026-03-02"}, HTTP_AUTHORIZATION=f"Token {token.key}"
     )
     assert _ids(response) == {case.pk}
+
+
+def test_a_missing_or_bad_token_is_a_401_that_names_the_scheme(client, world):
+    response = client.get("/api/v1/cases/")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+    response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION="Token not-a-token")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
