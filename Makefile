@@ -44,7 +44,8 @@ bench: install
 
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(60))') \
-	ALLOWED_HOSTS=desk.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+	ALLOWED_HOSTS=desk.example.org EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv

@@ -35,6 +35,24 @@ class DeskLocaleMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
 
+class PrivateResponseMiddleware:
+    """Pages and API answers of a signed-in user carry residents' personal data: never
+    kept by a shared cache or the browser's disk (``Cache-Control: private, no-store``).
+    And one Permissions-Policy for every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.path.startswith("/api/"):
+            response["Cache-Control"] = "private, no-store"
+        if getattr(settings, "PERMISSIONS_POLICY", ""):
+            response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
 class RequestSizeLimitMiddleware:
     """Refuse a body larger than any form of the desk can need (413) before reading it:
     Django checks the size of an upload only after it has taken in the whole file."""

@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .env import env_bool, env_int, env_list, env_secret
 
+DJANGO_ENV = "production"
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY")
 if len(SECRET_KEY) < 50:
@@ -28,3 +29,24 @@ CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The proxy checks /healthz over plain HTTP inside the stack; everything else is HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# E-mail: a real backend, or an explicit «no e-mail». The console backend would mark
+# notices as sent and write residents' data into the worker's log.
+if EMAIL_BACKEND.endswith("console.EmailBackend") or EMAIL_BACKEND.endswith(  # noqa: F405
+    "locmem.EmailBackend"
+):
+    if env_bool("EMAIL_DISABLED", False):
+        EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    else:
+        raise ImproperlyConfigured(
+            "EMAIL_BACKEND must be a real backend (e.g. django.core.mail.backends.smtp."
+            "EmailBackend with EMAIL_HOST), or set EMAIL_DISABLED=true for no e-mail"
+        )
+
+# The API schema and its docs are for signed-in users only.
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,  # noqa: F405
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}

@@ -64,4 +64,4 @@ def test_the_integration_account_cannot_sign_in_to_the_pages(client, world):
 
 def test_a_wrong_password_is_said_in_russian(client, world):
     page = client.post("/login/", {"username": "administrator", "password": "nope"})
-    assert "Пожалуйста, введите правильные имя пользователя и пароль" in page.content.decode()
+    assert "Неверное имя пользователя или пароль" in page.content.decode()

@@ -52,6 +52,8 @@ def _check_production(**env):
             "ALLOWED_HOSTS",
             "DJANGO_SETTINGS_MODULE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "EMAIL_BACKEND",
+            "EMAIL_DISABLED",
         )
     }
     base.update(DJANGO_ENV="production", DJANGO_SETTINGS_MODULE="mcu.settings", **env)
@@ -73,9 +75,22 @@ def test_production_refuses_to_start_without_secret_key_and_hosts():
     assert "ALLOWED_HOSTS" in result.stderr
 
 
-def test_production_passes_check_deploy_once_key_and_hosts_are_set():
+def test_production_passes_check_deploy_once_key_hosts_and_email_are_set():
     result = _check_production(
-        SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="desk.example.org"
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="desk.example.org",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_the_console_mail_backend_unless_mail_is_switched_off():
+    """The console backend marks notices sent and prints residents' data in the log."""
+    key = secrets.token_urlsafe(60)
+    result = _check_production(SECRET_KEY=key, ALLOWED_HOSTS="desk.example.org")
+    assert result.returncode != 0 and "EMAIL_BACKEND" in result.stderr
+    result = _check_production(
+        SECRET_KEY=key, ALLOWED_HOSTS="desk.example.org", EMAIL_DISABLED="true"
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -5,7 +5,7 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -46,6 +46,9 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="не печатать логины")
 
     def handle(self, *args, quiet=False, **options):
+        if settings.DJANGO_ENV == "production":
+            # Demo residents and a known password have no place on a real desk.
+            raise CommandError("seed_demo не запускается в рабочей среде (DJANGO_ENV=production).")
         with transaction.atomic():
             municipalities = self.seed_municipalities()
             self.seed_categories()
