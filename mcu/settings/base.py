@@ -219,6 +219,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mcu.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "mcu.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -268,6 +273,10 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 ATTACHMENT_MAX_FILES = 10
 # The largest body any form may send: every attachment at its limit, plus the text.
 MAX_REQUEST_BYTES = ATTACHMENT_MAX_FILES * ATTACHMENT_MAX_BYTES + 1024 * 1024
+# Any other body (JSON, a plain form): a view may allow more (``max_body_bytes``).
+MAX_BODY_BYTES = env_int("MAX_BODY_KB", 1024) * 1024
+# Nesting deeper than this in a JSON body is refused with a 400 (not a RecursionError).
+API_JSON_MAX_DEPTH = 32
 
 DEMO_PASSWORD = env_secret("DEMO_PASSWORD", "demo")
 

@@ -98,3 +98,41 @@ def test_a_task_whose_worker_dies_is_redelivered_not_lost(settings):
 
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
+
+
+def test_a_large_json_body_is_refused_before_it_is_read_even_for_an_observer(client, world):
+    """A read-only observer's 22 MB request grew a worker by 550 MB: refused with 413
+    before parsing and before any role check."""
+    client.force_login(world.users["observer"])
+    response = client.generic(
+        "POST",
+        "/api/v1/cases/1/assign/",
+        b"[" * 10,
+        content_type="application/json",
+        CONTENT_LENGTH=str(22 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client, world):
+    client.force_login(world.users["administrator"])
+    case = CaseFactory(municipality=world.mun)
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client.generic(
+        "POST", f"/api/v1/cases/{case.pk}/assign/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    nested = b'{"a":' * 50 + b"1" + b"}" * 50
+    response = client.generic(
+        "POST", f"/api/v1/cases/{case.pk}/reject/", nested, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "вложенность" in response.json()["detail"]
+
+
+def test_json_depth_counts_brackets_outside_strings_only():
+    from mcu.api.parsers import json_depth_exceeds
+
+    assert not json_depth_exceeds(b'{"text": "[[[[[[[[[[ \\" [[["}', 3)
+    assert json_depth_exceeds(b"[[[[1]]]]", 3)
+    assert not json_depth_exceeds(b"[[[1]]]", 3)
