@@ -78,5 +78,6 @@ class EventAction(models.TextChoices):
     EXTEND = "extend", _("Продление срока рассмотрения")
     PUBLISH_INTERIM = "publish_interim", _("Промежуточный ответ опубликован")
     RETURN_INTERIM = "return_interim", _("Промежуточный ответ возвращён")
+    ERASE_PERSONAL_DATA = "erase_personal_data", _("Удаление персональных данных")
     EDIT = "edit", _("Изменение карточки")
     COMMENT = "comment", _("Комментарий")

@@ -47,3 +47,15 @@ def close_unreacted(batch_size: int = CLOSE_BATCH) -> int:
     if closed and len(ids) >= batch_size:
         close_unreacted.delay(batch_size)
     return closed
+
+
+@shared_task(name="cases.retention_erase", ignore_result=True)
+def retention_erase() -> int:
+    """Daily (mcu/celery.py): 152-ФЗ ст. 5 ч. 7 — personal data of cases finished more
+    than ``PERSONAL_DATA_RETENTION_DAYS`` ago are erased. Idempotent: erased fields are
+    empty, so a second run finds nothing."""
+    from django.conf import settings
+
+    from cases.services import personal_data_retention_erase
+
+    return personal_data_retention_erase(older_than_days=settings.PERSONAL_DATA_RETENTION_DAYS)

@@ -22,5 +22,11 @@ app.conf.beat_schedule = {
     "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": crontab()},
     # Every minute: recomputes of clocks that calendar or rule edits left in the outbox
     # (the broker was down, or a worker died mid-task).
+    # Daily at 03:30 UTC: residents' personal data of long finished cases (152-ФЗ).
+    # crontab "30 3 * * *" — https://crontab.guru/#30_3_*_*_*
+    "cases-retention-erase": {
+        "task": "cases.retention_erase",
+        "schedule": crontab(minute=30, hour=3),
+    },
     "deadlines-recompute-pending": {"task": "deadlines.recompute_pending", "schedule": crontab()},
 }

@@ -280,6 +280,10 @@ API_JSON_MAX_DEPTH = 32
 
 DEMO_PASSWORD = env_secret("DEMO_PASSWORD", "demo")
 
+# 152-ФЗ ст. 5 ч. 7: residents' names and contacts are erased from cases finished this
+# many days ago (``manage.py retention_erase``, daily from beat).
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -136,3 +136,29 @@ def test_json_depth_counts_brackets_outside_strings_only():
     assert not json_depth_exceeds(b'{"text": "[[[[[[[[[[ \\" [[["}', 3)
     assert json_depth_exceeds(b"[[[[1]]]]", 3)
     assert not json_depth_exceeds(b"[[[1]]]", 3)
+
+
+def test_every_user_changes_their_own_password(client, known):
+    client.force_login(known)
+    page = client.get("/password/")
+    assert page.status_code == 200 and "Смена пароля" in page.content.decode()
+    wrong = client.post(
+        "/password/",
+        {
+            "old_password": "не тот",
+            "new_password1": "Кедр-2026-сосна",
+            "new_password2": "Кедр-2026-сосна",
+        },
+    )
+    assert wrong.status_code == 200 and "old_password" in wrong.context["form"].errors
+    done = client.post(
+        "/password/",
+        {
+            "old_password": "правильный-пароль",
+            "new_password1": "Кедр-2026-сосна",
+            "new_password2": "Кедр-2026-сосна",
+        },
+    )
+    assert done.status_code == 302
+    known.refresh_from_db()
+    assert known.check_password("Кедр-2026-сосна")
