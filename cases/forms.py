@@ -354,3 +354,75 @@ class BulkAssignForm(forms.Form):
         self.fields["ids"].choices = (
             [(v, v) for v in self.data.getlist("ids")] if hasattr(self.data, "getlist") else []
         )
+
+
+class NewCaseForm(forms.Form):
+    """«Новое обращение»: what the centre takes in by hand. Parses only; the service
+    decides (``case_register_by_staff``)."""
+
+    kind = forms.ChoiceField(label=_("Вид"), choices=CaseKind.choices)
+    channel = forms.ChoiceField(label=_("Канал"), choices=Channel.choices)
+    received_at = forms.DateTimeField(
+        label=_("Поступило"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Пусто — сейчас."),
+    )
+    text = forms.CharField(
+        label=_("Текст: что сообщил заявитель"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    author_name = forms.CharField(label=_("Заявитель"), required=False, max_length=300)
+    author_contacts = forms.CharField(
+        label=_("Телефон или e-mail заявителя"), required=False, max_length=300
+    )
+    source_url = forms.URLField(
+        assume_scheme="https",
+        label=_("Ссылка на пост или сообщение"),
+        required=False,
+        max_length=500,
+        help_text=_("Для найденного ручным мониторингом официальных страниц."),
+    )
+    author_url = forms.URLField(
+        assume_scheme="https", label=_("Профиль автора"), required=False, max_length=500
+    )
+    address = forms.CharField(label=_("Адрес"), required=False, max_length=500)
+    district = forms.ModelChoiceField(
+        queryset=District.objects.none(), label=_("Район"), required=False
+    )
+    register_appeal = forms.BooleanField(
+        label=_("Зарегистрировать обращение сейчас (59-ФЗ ст. 8)"), required=False, initial=True
+    )
+    registration_number = forms.CharField(
+        label=_("Регистрационный номер"),
+        required=False,
+        max_length=64,
+        help_text=_("Пусто — по формату МЦУ."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        kinds = user.coordinated_kinds if user.role == "administrator" else CaseKind.values
+        self.fields["kind"].choices = [(k, label) for k, label in CaseKind.choices if k in kinds]
+        self.fields["district"].queryset = District.objects.filter(
+            municipality_id=user.municipality_id
+        )
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "kind": d["kind"],
+            "channel": d["channel"],
+            "received_at": d.get("received_at"),
+            "text": d["text"],
+            "author_name": d.get("author_name") or "",
+            "author_contacts": d.get("author_contacts") or "",
+            "author_url": d.get("author_url") or "",
+            "source_url": d.get("source_url") or "",
+            "address": d.get("address") or "",
+            "district": d.get("district"),
+            "register_appeal": d.get("register_appeal", False),
+            "registration_number": d.get("registration_number") or "",
+        }

@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -136,6 +137,63 @@ def case_register(
         at=at,
     )
     clocks.on_register(case)
+    return case
+
+
+#: who registers what staff take in by hand (DESIGN §5): the centre's administrators
+REGISTRARS = (Role.ADMINISTRATOR, Role.HEAD)
+
+
+@transaction.atomic
+def case_register_by_staff(
+    *,
+    actor,
+    kind: str,
+    channel: str,
+    text: str,
+    received_at: datetime | None = None,
+    register_appeal: bool = False,
+    registration_number: str = "",
+    at: datetime | None = None,
+    **fields,
+) -> Case:
+    """«Новое обращение»: a hotline call (Лабытнанги 3.4.2 г), a 59-ФЗ appeal by letter,
+    e-mail or visit (3.4.2 д; registered at once if asked), or a post found by manual
+    monitoring of the official pages (Междуреченск 1: «ручной мониторинг … личных
+    сообщений в официальных аккаунтах»). In the actor's municipality; the kinds an
+    administrator coordinates only."""
+    at = _now(at)
+    if not (_roles(actor) & set(REGISTRARS)) or actor.municipality_id is None:
+        raise NotAllowed()
+    if kind not in actor.coordinated_kinds and actor.role == Role.ADMINISTRATOR:
+        raise InvalidInput(_("Вы не координируете этот вид сообщений."), field="kind")
+    if not (text or "").strip():
+        raise InvalidInput(_("Введите текст обращения."), field="text")
+    received_at = received_at or at
+    if received_at > at + timedelta(minutes=5):
+        raise InvalidInput(_("Дата поступления не может быть в будущем."), field="received_at")
+    try:
+        case = case_register(
+            municipality=actor.municipality,
+            kind=kind,
+            channel=channel,
+            text=text.strip(),
+            actor=actor,
+            received_at=received_at,
+            at=at,
+            **fields,
+        )
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(" ".join(messages), field=field) from exc
+    if register_appeal and kind == CaseKind.APPEAL:
+        case = case_register_appeal(
+            case.pk,
+            actor=actor,
+            registration_number=registration_number,
+            registered_at=at,
+            at=at,
+        )
     return case
 
 
@@ -373,6 +431,17 @@ def _same_municipality(case: Case, **objs) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+def appeal_number(case: Case, *, at: datetime) -> str:
+    """The number an appeal gets at registration when none is typed in
+    (``APPEAL_NUMBER_FORMAT``: ``prefix``, ``yyyy``, ``yy``, ``pk``)."""
+    municipality = case.municipality
+    prefix = municipality.registration_prefix or municipality.slug[:3].upper()
+    local = timezone.localtime(at, municipality.zone)
+    return settings.APPEAL_NUMBER_FORMAT.format(
+        prefix=prefix, yyyy=f"{local:%Y}", yy=f"{local:%y}", pk=case.pk
+    )
+
+
 @transaction.atomic
 def case_register_appeal(
     case_id,
@@ -397,7 +466,7 @@ def case_register_appeal(
             _("Дата регистрации не может быть раньше поступления."), field="registered_at"
         )
     fields: dict = {"registered_at": registered_at}
-    number = strip_bidi(registration_number).strip()
+    number = strip_bidi(registration_number).strip() or appeal_number(case, at=registered_at)
     if number and number != case.registration_number:
         taken = Case.objects.filter(
             municipality_id=case.municipality_id, registration_number=number

@@ -22,7 +22,7 @@ from mcu.exceptions import DeskError, NotFound, StateConflict
 from . import services
 from .actions import ACTION_SPECS
 from .filtersets import CaseFilterSet
-from .forms import BulkAssignForm
+from .forms import BulkAssignForm, NewCaseForm
 from .permissions import can_see_personal_data
 from .queues import QUEUE_LABELS, queue_apply, queues_for
 from .selectors import (
@@ -125,6 +125,30 @@ def case_bulk_assign_view(request):
     return redirect(back)
 
 
+@login_required
+def case_new_view(request):
+    """«Новое обращение»: a hotline call, a 59-ФЗ appeal, a post found by manual
+    monitoring. The new case opens on its card with its clocks running."""
+    if not services.case_role_may(request.user, "assign"):
+        return render(request, "403.html", status=403)
+    form = NewCaseForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                case = services.case_register_by_staff(actor=request.user, **form.service_kwargs())
+            except DeskError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            else:
+                messages.success(
+                    request,
+                    _("Обращение зарегистрировано: %(number)s") % {"number": case},
+                )
+                return redirect("cases:detail", pk=case.pk)
+        status = 400
+    return render(request, "cases/new.html", {"form": form}, status=status)
+
+
 # ---------------------------------------------------------------------------------------
 # The card
 # ---------------------------------------------------------------------------------------
@@ -178,7 +202,6 @@ def _conflict_message(exc: DeskError):
 
 
 @login_required
-@require_POST
 def case_action_view(request, pk: int, action: str):
     """One action of the card, any of them (``cases.actions``): the form parses, the
     service decides, the card is shown again. A lost race — the service answers 409, or
@@ -187,6 +210,9 @@ def case_action_view(request, pk: int, action: str):
     spec = ACTION_SPECS.get(action)
     if spec is None:
         raise Http404
+    if request.method != "POST":
+        # An action's address opened by hand (a bookmark, a reload): the card it acts on.
+        return redirect("cases:detail", pk=pk)
     try:
         case = case_get_for_user(user=request.user, pk=pk)
     except NotFound:

@@ -280,6 +280,10 @@ API_JSON_MAX_DEPTH = 32
 
 DEMO_PASSWORD = env_secret("DEMO_PASSWORD", "demo")
 
+# The number an appeal gets at its 59-ФЗ registration when none is typed in: fields
+# prefix (the municipality's), yyyy, yy and pk.
+APPEAL_NUMBER_FORMAT = env_str("APPEAL_NUMBER_FORMAT", "{prefix}-О-{yy}-{pk:06d}")
+
 # 152-ФЗ ст. 5 ч. 7: residents' names and contacts are erased from cases finished this
 # many days ago (``manage.py retention_erase``, daily from beat).
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365)
