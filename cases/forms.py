@@ -389,7 +389,7 @@ class NewCaseForm(forms.Form):
     )
     address = forms.CharField(label=_("Адрес"), required=False, max_length=500)
     district = forms.ModelChoiceField(
-        queryset=District.objects.none(), label=_("Район"), required=False
+        queryset=District.objects.none(), label=_("Район"), required=False, empty_label="—"
     )
     register_appeal = forms.BooleanField(
         label=_("Зарегистрировать обращение сейчас (59-ФЗ ст. 8)"), required=False, initial=True

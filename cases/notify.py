@@ -36,8 +36,12 @@ WITHDRAWN = "отозвано: срок изменён или ответ опу�
 
 
 def _deliver_after_commit() -> None:
-    """Enqueue the delivery of the new rows once the change is committed. A broker that
-    is down is not the user's problem: the rows wait, beat delivers them."""
+    """Enqueue the delivery of the new rows once the change is committed — once per
+    transaction, however many notices it wrote. A broker that is down is not the user's
+    problem: the rows wait, beat delivers them."""
+    connection = transaction.get_connection()
+    if any(getattr(func, "desk_delivery", False) for _s, func, _r in connection.run_on_commit):
+        return
 
     def enqueue() -> None:
         from mcu.tasks import deliver_notifications
@@ -47,6 +51,7 @@ def _deliver_after_commit() -> None:
         except Exception as exc:  # kombu's errors differ by transport
             logger.warning("delivery not enqueued (beat will deliver): %s", exc)
 
+    enqueue.desk_delivery = True
     transaction.on_commit(enqueue)
 
 

@@ -65,3 +65,8 @@ def test_the_integration_account_cannot_sign_in_to_the_pages(client, world):
 def test_a_wrong_password_is_said_in_russian(client, world):
     page = client.post("/login/", {"username": "administrator", "password": "nope"})
     assert "Неверное имя пользователя или пароль" in page.content.decode()
+
+
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
