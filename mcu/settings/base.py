@@ -172,6 +172,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mcu.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Per token of an integration account (channels.api.throttles): single items and
+    # batches of up to 1,000 items. Over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {"ingest": "600/min", "ingest_batch": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCU case desk API",
