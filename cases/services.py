@@ -718,7 +718,16 @@ def case_build(
         status=CaseStatus.NEW,
         **fields,
     )
-    case.full_clean(exclude=["search_text"], validate_unique=False, validate_constraints=False)
+    # The related objects come loaded from the database (the caller memoises them for a
+    # batch): their existence is not asked again, once per case.
+    loaded = [
+        f.name
+        for f in Case._meta.concrete_fields
+        if f.is_relation and getattr(case, f.name) is not None
+    ]
+    case.full_clean(
+        exclude=["search_text", *loaded], validate_unique=False, validate_constraints=False
+    )
     return case
 
 

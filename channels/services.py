@@ -275,6 +275,9 @@ def ingest_batch(*, actor, items: list[dict]) -> list[IngestResult]:
                 # Only a good item claims its key: a later copy of a bad one gets its turn.
                 first_of[key] = i
                 built.append((i, case))
+    # In the order of the keys: two batches that share items take the unique index's
+    # locks in the same order, so one waits for the other instead of a deadlock.
+    built.sort(key=lambda entry: keys[entry[0]])
     try:
         with transaction.atomic():
             case_register_many(cases=[case for _, case in built], actor=actor)

@@ -131,7 +131,7 @@ class IngestBatchInputSerializer(serializers.Serializer):
     item costs only itself."""
 
     items = serializers.ListField(
-        child=serializers.JSONField(),
+        child=serializers.JSONField(allow_null=True),
         allow_empty=False,
         max_length=BATCH_MAX_ITEMS,
         error_messages={
