@@ -241,3 +241,17 @@ def test_batches_have_their_own_rate(api, item, monkeypatch):
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
     assert api.post("/api/v1/ingest/", item(), format="json").status_code == 201
+
+
+def test_an_item_from_a_year_without_calendar_is_kept_and_the_heads_are_told(api, item, world):
+    # The production calendar ships for 2025–2027: a term in 2024 is not guessed (DESIGN
+    # §4); the case is registered all the same and the heads are asked to load the year.
+    from mcu.models import Notification
+
+    results = _post(api, [item(received_at="2024-06-03T10:00:00+07:00"), item()])
+    assert [r["status"] for r in results] == ["created", "created"]
+    old = Case.objects.get(pk=results[0]["id"])
+    assert not Deadline.objects.filter(case=old).exists()
+    assert Notification.objects.filter(
+        event="calendar.missing", recipient=world.users["head"]
+    ).exists()
