@@ -14,6 +14,7 @@ admin.site.site_title = _("МЦУ")
 
 api_v1 = [
     path("", include("cases.api.urls")),
+    path("", include("channels.api.urls")),
 ]
 
 urlpatterns = [

@@ -225,6 +225,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Per token of an integration account (channels.api.throttles): single items and
+    # batches of up to 1,000 items. Over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {"ingest": "600/min", "ingest_batch": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCU case desk API",

@@ -1,0 +1,71 @@
+"""Clocks started set-based: a batch of freshly registered cases, one INSERT (STYLE §6.2).
+
+``deadline_start`` answers for one clock and checks first whether the stage already
+runs. A batch of cases that were inserted in the same transaction has no clocks yet, so
+the check is not needed: the rules are read once, each clock's times are computed in
+Python (DESIGN §4: "``due_at`` is computed in Python when the clock starts") and all the
+rows go in with one ``bulk_create``. Like the rest of ``deadlines`` this module never
+imports ``cases`` (DESIGN §7): a case is whatever object the workflow passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from deadlines.engine import CalendarDataMissing
+
+from .calendars import calendar_for
+from .models import Deadline
+from .selectors import deadline_rule_for, deadline_rules_active
+from .services import clock_times
+
+__all__ = ["ClockNotStarted", "deadlines_start_many"]
+
+
+@dataclass(frozen=True)
+class ClockNotStarted:
+    """A clock whose term needs a year without production-calendar data."""
+
+    case: object
+    stage: str
+    error: CalendarDataMissing
+
+
+@transaction.atomic
+def deadlines_start_many(
+    *, starts: Iterable[tuple[object, str, datetime]]
+) -> tuple[list[Deadline], list[ClockNotStarted]]:
+    """Start the clocks ``(case, stage, started_at)`` of cases that have no clocks yet.
+
+    Precondition: the cases were just inserted, in the caller's transaction, so none of
+    the stages runs (the partial unique constraint ``deadline_one_running_stage`` would
+    refuse the whole INSERT otherwise). A stage without a matching rule starts nothing,
+    as in ``deadline_start``. A term that needs a missing calendar year is not guessed:
+    it is returned in the second list, for the caller to report.
+    """
+    rules = deadline_rules_active()
+    category_memo: dict = {}
+    clocks: list[Deadline] = []
+    not_started: list[ClockNotStarted] = []
+    for case, stage, started_at in starts:
+        rule = deadline_rule_for(case=case, stage=stage, rules=rules, category_memo=category_memo)
+        if rule is None:
+            continue
+        try:
+            times = clock_times(
+                policy=rule.policy,
+                started_at=started_at,
+                calendar=calendar_for(case.municipality),
+            )
+        except CalendarDataMissing as exc:
+            not_started.append(ClockNotStarted(case=case, stage=stage, error=exc))
+            continue
+        clocks.append(
+            Deadline(case=case, stage=stage, policy=rule.policy, started_at=started_at, **times)
+        )
+    Deadline.objects.bulk_create(clocks, batch_size=500)
+    return clocks, not_started
