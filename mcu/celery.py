@@ -20,4 +20,11 @@ app.conf.beat_schedule = {
     "cases-close-unreacted": {"task": "cases.close_unreacted", "schedule": crontab()},
     # Every minute: deliver e-mail / Telegram notifications whose time has come.
     "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": crontab()},
+    # Daily at 06:00 UTC (09:00 Moscow; CELERY_TIMEZONE is UTC): from 90 days before the
+    # loaded production calendar ends, tell the heads to load the next year (once a year).
+    # crontab "0 6 * * *" — https://crontab.guru/#0_6_*_*_*
+    "deadlines-calendar-expiry": {
+        "task": "deadlines.calendar_expiry_warn",
+        "schedule": crontab(minute=0, hour=6),
+    },
 }
