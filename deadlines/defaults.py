@@ -9,11 +9,17 @@ edited in the admin stays.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-from deadlines.production_calendar import DATA_PATH, PUBLIC_HOLIDAYS_ART_112, parse_calendar
+from deadlines.production_calendar import (
+    DATA_PATH,
+    PUBLIC_HOLIDAYS_ART_112,
+    YearData,
+    parse_calendar,
+)
 
 WM, CM, WD, CD, EXPLICIT = (
     "working_minutes",
@@ -260,45 +266,67 @@ def calendar_rows(years: list[int] | None = None) -> list[dict[str, Any]]:
             date.fromisoformat(t["to"]): date.fromisoformat(t["from"])
             for t in raw[str(year)].get("transfers", ())
         }
-        for d in sorted(yd.days_off):
-            if (d.month, d.day) in PUBLIC_HOLIDAYS_ART_112:
-                note = "Нерабочий праздничный день (ТК РФ ст. 112)"
-            elif d in moved:
-                note = f"Перенесённый выходной (с {moved[d]:%d.%m.%Y})"
-            else:
-                note = "Нерабочий день"
-            rows.append({"date": d, "year": year, "kind": "day_off", "note": note})
-        for d in sorted(yd.weekend_holidays):
-            rows.append(
-                {
-                    "date": d,
-                    "year": year,
-                    "kind": "day_off",
-                    "note": "Праздничный день в выходной (ТК РФ ст. 112)",
-                }
-            )
-        for d in sorted(yd.working_weekends - yd.shortened):
-            rows.append(
-                {
-                    "date": d,
-                    "year": year,
-                    "kind": "working",
-                    "note": "Рабочий выходной по постановлению о переносе",
-                }
-            )
-        for d in sorted(yd.shortened):
-            rows.append(
-                {
-                    "date": d,
-                    "year": year,
-                    "kind": "shortened",
-                    # A working Saturday that replaced the day before a holiday is both
-                    # worked and shortened (2025-11-01): one row, kind «shortened».
-                    "note": "Рабочий выходной, предпраздничный, короче на час (ТК РФ ст. 95)"
-                    if d in yd.working_weekends
-                    else "Предпраздничный день, короче на час (ТК РФ ст. 95)",
-                }
-            )
+        rows.extend(year_rows(yd, moved))
+    rows.sort(key=lambda r: r["date"])
+    return rows
+
+
+def year_rows(
+    yd: YearData, moved: Mapping[date, date], titles: Mapping[date, str] | None = None
+) -> list[dict[str, Any]]:
+    """CalendarDay field dicts of one year, sorted by date.
+
+    ``moved``: transferred day off → the date it was moved from (ТК РФ ст. 112 ч. 2 and
+    the government's decree under ч. 5). ``titles``: the holiday names a file gave
+    («Новогодние каникулы»), used in the notes when present. Also used by the importer
+    (``deadlines.calendar_import``), so shipped and imported rows read alike.
+    """
+    titles = titles or {}
+    year = yd.year
+    rows: list[dict[str, Any]] = []
+
+    def holiday(d: date, text: str) -> str:
+        return f"{titles[d]} (ТК РФ ст. 112)" if d in titles else text
+
+    for d in sorted(yd.days_off):
+        if (d.month, d.day) in PUBLIC_HOLIDAYS_ART_112 or d in titles:
+            note = holiday(d, "Нерабочий праздничный день (ТК РФ ст. 112)")
+        elif d in moved:
+            note = f"Перенесённый выходной (с {moved[d]:%d.%m.%Y})"
+        else:
+            note = "Нерабочий день"
+        rows.append({"date": d, "year": year, "kind": "day_off", "note": note})
+    for d in sorted(yd.weekend_holidays):
+        rows.append(
+            {
+                "date": d,
+                "year": year,
+                "kind": "day_off",
+                "note": holiday(d, "Праздничный день в выходной (ТК РФ ст. 112)"),
+            }
+        )
+    for d in sorted(yd.working_weekends - yd.shortened):
+        rows.append(
+            {
+                "date": d,
+                "year": year,
+                "kind": "working",
+                "note": "Рабочий выходной по постановлению о переносе",
+            }
+        )
+    for d in sorted(yd.shortened):
+        rows.append(
+            {
+                "date": d,
+                "year": year,
+                "kind": "shortened",
+                # A working Saturday that replaced the day before a holiday is both
+                # worked and shortened (2025-11-01): one row, kind «shortened».
+                "note": "Рабочий выходной, предпраздничный, короче на час (ТК РФ ст. 95)"
+                if d in yd.working_weekends
+                else "Предпраздничный день, короче на час (ТК РФ ст. 95)",
+            }
+        )
     rows.sort(key=lambda r: r["date"])
     return rows
 

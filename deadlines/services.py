@@ -12,19 +12,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case as DbCase
 from django.db.models import F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deadlines.engine import CalendarDataMissing, Unit, compute_due, working_seconds_between
+from mcu.choices import Role
+from mcu.models import User
+from mcu.notifications import notify
 
 from . import defaults
-from .calendars import calendar_for, calendars_invalidate
-from .choices import PolicyUnit
+from .calendar_import import CalendarDiff, ImportedDay, calendar_diff
+from .calendars import calendar_for, calendars_invalidate, national_calendar
+from .choices import CalendarDayKind, PolicyUnit
 from .models import (
     CalendarDay,
     Deadline,
@@ -52,6 +58,8 @@ __all__ = [
     "deadlines_recompute_for_policy",
     "deadlines_recompute_for_rule",
     "deadlines_sweep",
+    "production_calendar_expiry_warn",
+    "production_calendar_import",
     "production_calendar_load",
 ]
 
@@ -564,3 +572,97 @@ def deadline_config_delete(*, objs) -> int:
             recompute_request(**scope)
     calendars_invalidate()
     return len(scopes)
+
+
+@transaction.atomic
+def production_calendar_import(
+    *, year: int, days: Iterable[ImportedDay], now: datetime | None = None
+) -> CalendarDiff:
+    """Replace the production calendar rows of ``year`` with ``days``; return the diff.
+
+    ``days`` come validated from ``deadlines.calendar_import`` (the ``import_calendar``
+    command): every date of the year that differs from the 5-day week. Atomic: the old
+    rows are deleted, the new ones written and the open clocks recomputed on the new
+    calendar (``calendar_changed``), or nothing happens. Rows edited in the admin for that
+    year are replaced too: the official file wins.
+    """
+    days = list(days)
+    seen: set = set()
+    for day in days:
+        if day.date.year != year:
+            raise ValueError(f"{day.date} is not in {year}")
+        if day.date in seen:
+            raise ValueError(f"{day.date} is given twice")
+        if day.kind not in CalendarDayKind.values:
+            raise ValueError(f"{day.date}: unknown kind {day.kind!r}")
+        seen.add(day.date)
+    diff = calendar_diff(year=year, days=days)
+    CalendarDay.objects.filter(year=year).delete()
+    CalendarDay.objects.bulk_create(
+        CalendarDay(date=day.date, year=year, kind=day.kind, note=day.note[:300]) for day in days
+    )
+    diff.recomputed = calendar_changed(municipality=None, now=now)
+    logger.info(
+        "production calendar %s imported: +%s -%s ~%s, %s clocks recomputed",
+        year,
+        len(diff.added),
+        len(diff.removed),
+        len(diff.changed),
+        diff.recomputed,
+    )
+    return diff
+
+
+#: How long before the loaded calendar ends the heads are told to load the next year.
+CALENDAR_EXPIRY_WARN_DAYS = 90
+
+
+def production_calendar_covered_until(*, today: date) -> date:
+    """The last date of the calendar years that follow each other from ``today``'s year.
+
+    With 2025–2027 loaded: 31.12.2027. A year missing in between ends the coverage there
+    (terms cannot be computed across it); a calendar that does not cover today's year at
+    all gives 31 December of the year before.
+    """
+    years = set(national_calendar())
+    year = today.year
+    while year in years:
+        year += 1
+    return date(year - 1, 12, 31)
+
+
+def production_calendar_expiry_warn(*, now: datetime | None = None) -> int:
+    """Warn the heads of the centres when the calendar ends within 90 days; once a year.
+
+    From ``covered_until - 90 days`` on (2 October of the last covered year) every active
+    user with role «руководитель МЦУ» gets one notice; its key (event, the missing year,
+    recipient) makes the daily task send nothing twice. Returns how many notices were new.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    covered_until = production_calendar_covered_until(today=today)
+    if today < covered_until - timedelta(days=CALENDAR_EXPIRY_WARN_DAYS):
+        return 0
+    next_year = covered_until.year + 1
+    heads = User.objects.filter(role=Role.HEAD, is_active=True)
+    return notify(
+        recipients=heads,
+        event="calendar.expiring",
+        subject=next_year,
+        title=str(
+            _(
+                "Производственный календарь загружен только до %(until)s: загрузите "
+                "календарь на %(year)s год"
+            )
+            % {"until": f"{covered_until:%d.%m.%Y}", "year": next_year}
+        ),
+        body=str(
+            _(
+                "Без него сроки с 1 января %(year)s года не рассчитываются. Загрузите "
+                "официальный календарь (XML или JSON): manage.py import_calendar ФАЙЛ "
+                "--apply, или внесите дни в разделе «Сроки → Производственный календарь»."
+            )
+            % {"year": next_year}
+        ),
+        url=reverse("admin:deadlines_calendarday_changelist"),
+    )

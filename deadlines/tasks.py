@@ -65,3 +65,13 @@ def recompute_pending() -> int:
     """Every minute (mcu/celery.py): the recomputes that a broker down at the time of the
     edit, or a worker killed in the middle, left behind (the outbox)."""
     return services.recompute_requests_pending_run()
+
+
+@shared_task(name="deadlines.calendar_expiry_warn", ignore_result=True)
+def warn_calendar_expiry() -> int:
+    """Daily (mcu/celery.py): from 90 days before the loaded production calendar ends, tell
+    the heads of the centres to load the next year; each head once per year."""
+    created = services.production_calendar_expiry_warn()
+    if created:
+        transaction.on_commit(deliver_notifications_task.delay)
+    return created

@@ -22,11 +22,18 @@ app.conf.beat_schedule = {
     "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": crontab()},
     # Every minute: recomputes of clocks that calendar or rule edits left in the outbox
     # (the broker was down, or a worker died mid-task).
+    "deadlines-recompute-pending": {"task": "deadlines.recompute_pending", "schedule": crontab()},
     # Daily at 03:30 UTC: residents' personal data of long finished cases (152-ФЗ).
     # crontab "30 3 * * *" — https://crontab.guru/#30_3_*_*_*
     "cases-retention-erase": {
         "task": "cases.retention_erase",
         "schedule": crontab(minute=30, hour=3),
     },
-    "deadlines-recompute-pending": {"task": "deadlines.recompute_pending", "schedule": crontab()},
+    # Daily at 06:00 UTC (09:00 Moscow; CELERY_TIMEZONE is UTC): from 90 days before the
+    # loaded production calendar ends, tell the heads to load the next year (once a year).
+    # crontab "0 6 * * *" — https://crontab.guru/#0_6_*_*_*
+    "deadlines-calendar-expiry": {
+        "task": "deadlines.calendar_expiry_warn",
+        "schedule": crontab(minute=0, hour=6),
+    },
 }
