@@ -89,6 +89,21 @@ def _now(at: datetime | None) -> datetime:
     return at or timezone.now()
 
 
+def _registration_number(case: Case) -> str:
+    """The number a case gets at intake: PREFIX-YY-000123 (the municipality's prefix)."""
+    municipality = case.municipality
+    prefix = municipality.registration_prefix or municipality.slug[:3].upper()
+    return f"{prefix}-{case.received_at:%y}-{case.pk:06d}"
+
+
+def _bidi_free(fields: dict) -> dict:
+    """No bidirectional controls in the fields where they could spoof (``strip_bidi``)."""
+    return {
+        name: strip_bidi(value) if name in BIDI_FREE_FIELDS else value
+        for name, value in fields.items()
+    }
+
+
 @transaction.atomic
 def case_register(
     *,
@@ -107,9 +122,6 @@ def case_register(
     raised before anything is written.
     """
     at = _now(at)
-    for name in BIDI_FREE_FIELDS:
-        if name in fields:
-            fields[name] = strip_bidi(fields[name])
     case = Case(
         municipality=municipality,
         kind=kind,
@@ -119,13 +131,12 @@ def case_register(
         # does not silently move the time of receipt.
         received_at=(received_at or at).replace(microsecond=0),
         status=CaseStatus.NEW,
-        **fields,
+        **_bidi_free(fields),
     )
     case.full_clean(exclude=["search_text"])
     case.save()
     if not case.registration_number:
-        prefix = municipality.registration_prefix or municipality.slug[:3].upper()
-        case.registration_number = f"{prefix}-{case.received_at:%y}-{case.pk:06d}"
+        case.registration_number = _registration_number(case)
     case.search_text = case_search_text(case)
     case.save(update_fields=["registration_number", "search_text"])
     event_record(
@@ -1224,7 +1235,7 @@ def case_build(
         # Whole seconds, as in case_register.
         received_at=(received_at or timezone.now()).replace(microsecond=0),
         status=CaseStatus.NEW,
-        **fields,
+        **_bidi_free(fields),
     )
     # The related objects come loaded from the database (the caller memoises them for a
     # batch): their existence is not asked again, once per case.
@@ -1239,13 +1250,6 @@ def case_build(
     return case
 
 
-def _registration_number(case: Case) -> str:
-    # The format of case_register: PREFIX-YY-000123.
-    municipality = case.municipality
-    prefix = municipality.registration_prefix or municipality.slug[:3].upper()
-    return f"{prefix}-{case.received_at:%y}-{case.pk:06d}"
-
-
 @transaction.atomic
 def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
     """Register the cases made by ``case_build``: an INSERT of the cases, an UPDATE of
@@ -1255,7 +1259,6 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
     ``IntegrityError`` (an item another delivery registered meanwhile) rolls the whole
     call back; the caller then registers the items one by one.
     """
-    # Imported here so that this section stays an append-only addition to the module.
     from django.db import connection
 
     from deadlines.bulk import deadlines_start_many
