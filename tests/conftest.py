@@ -1,6 +1,18 @@
 """Shared fixtures: one persona per role in two municipalities (Healthchecks' alice/bob/
-charlie, NetBox's constrained-permission tests)."""
+charlie, NetBox's constrained-permission tests), and a clock no test may trust.
 
+The personas and the reference data (policies, rules, the production calendar) are built
+once per worker database in ``django_db_setup`` (tests/reference.py); each test rolls back
+to them. A transactional test (browser, concurrency) flushes the tables at its end, so they
+are built again right after it.
+
+``DESK_TEST_CLOCK_SHIFT_DAYS=N`` moves the clock N days ahead for the whole session (every
+pytest-xdist worker starts it): ``.ci/run`` runs the suite so a second time, which proves no
+test depends on today's date. A test that needs a particular moment freezes it with
+``time_machine.travel``.
+"""
+
+import datetime as dt
 import os
 
 import pytest
@@ -9,95 +21,81 @@ import pytest
 # are still synchronous and safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from mcu.choices import Role
-from tests.factories import (
-    MunicipalityFactory,
-    OrganisationFactory,
-    UserFactory,
-)
+from tests.reference import World, reference_data_ensure
+
+CLOCK_SHIFT_VAR = "DESK_TEST_CLOCK_SHIFT_DAYS"
+
+# The database blocker of the session, for the restore after a transactional test.
+_db_blocker = None
 
 
-class World:
-    """Two municipalities of one region and one of another, a persona for every role.
+@pytest.fixture(scope="session", autouse=True)
+def clock_shift_days():
+    """Days the session's clock runs ahead of the real one (0 unless the variable is set)."""
+    raw = os.environ.get(CLOCK_SHIFT_VAR, "").strip()
+    if not raw or raw == "0":
+        yield 0
+        return
+    try:
+        days = int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"{CLOCK_SHIFT_VAR} must be a whole number of days") from None
+    import time_machine
 
-    ``world.users["executor"]`` belongs to ``world.org``; ``executor_other`` to ``org2``.
-    """
-
-    def __init__(self):
-        self.mun = MunicipalityFactory(
-            slug="mzh", name="Междуреченск", timezone="Asia/Novokuznetsk", region="Кузбасс"
-        )
-        self.mun_same_region = MunicipalityFactory(
-            slug="nvk", name="Новокузнецк", timezone="Asia/Novokuznetsk", region="Кузбасс"
-        )
-        self.mun_other = MunicipalityFactory(
-            slug="srt", name="Саратов", timezone="Europe/Saratov", region="Саратовская"
-        )
-        self.org = OrganisationFactory(municipality=self.mun, name="Отдел ЖКХ")
-        self.org2 = OrganisationFactory(municipality=self.mun, name="Водоканал")
-        self.org_other = OrganisationFactory(municipality=self.mun_other, name="Саратов ЖКХ")
-        m = self.mun
-        self.users = {
-            "curator": UserFactory(username="curator", role=Role.CURATOR, municipality=m),
-            "head": UserFactory(username="head", role=Role.HEAD, municipality=m),
-            "administrator": UserFactory(
-                username="administrator", role=Role.ADMINISTRATOR, municipality=m
-            ),
-            "admin_incidents": UserFactory(
-                username="admin_incidents",
-                role=Role.ADMINISTRATOR,
-                municipality=m,
-                kinds=["incident"],
-            ),
-            "executor": UserFactory(
-                username="executor", role=Role.EXECUTOR, municipality=m, organisation=self.org
-            ),
-            "executor_other": UserFactory(
-                username="executor_other",
-                role=Role.EXECUTOR,
-                municipality=m,
-                organisation=self.org2,
-            ),
-            "observer": UserFactory(
-                username="observer", role=Role.OBSERVER, municipality=None, region="Кузбасс"
-            ),
-            "integration": UserFactory(
-                username="integration", role=Role.INTEGRATION, municipality=m
-            ),
-            "curator_other": UserFactory(
-                username="curator_other", role=Role.CURATOR, municipality=self.mun_other
-            ),
-            "norole": UserFactory(username="norole", role="", municipality=m),
-        }
+    traveller = time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=days), tick=True)
+    traveller.start()
+    try:
+        yield days
+    finally:
+        traveller.stop()
 
 
-@pytest.fixture
-def world(db):
-    return World()
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, clock_shift_days):
+    """pytest-django's test database, plus the personas and reference data (once)."""
+    global _db_blocker
+    _db_blocker = django_db_blocker
+    with django_db_blocker.unblock():
+        reference_data_ensure()
 
 
-@pytest.fixture(autouse=True)
-def _shipped_defaults(request):
-    """The data migrations' policies, rules and calendar, for every test that uses the DB.
-
-    A transactional test (browser, concurrency) flushes the tables at its end, data
-    migrations included; the loaders are idempotent, so this just puts back what is missing.
-    """
-    names = request.fixturenames
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (
+def _is_transactional(item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    return (
         "transactional_db" in names
         or "live_server" in names
         or (marker is not None and marker.kwargs.get("transaction", False))
     )
-    if not (marker or "db" in names or transactional):
-        return
-    request.getfixturevalue("transactional_db" if transactional else "db")
-    from deadlines.calendars import calendars_invalidate
-    from deadlines.services import deadline_defaults_load, production_calendar_load
 
-    deadline_defaults_load()
-    production_calendar_load()
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test has flushed the tables, put the reference data back."""
+    try:
+        return (yield)
+    finally:
+        if _db_blocker is not None and _is_transactional(item):
+            with _db_blocker.unblock():
+                reference_data_ensure()
+
+
+@pytest.fixture
+def world(db):
+    loaded = World.load()
+    if loaded is None:
+        # Only if something deleted the personas outside a test transaction.
+        reference_data_ensure()
+        loaded = World.load()
+    return loaded
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """Calendars are cached per process; a test must not see one built from the rows of
+    the previous test (which were rolled back)."""
+    from deadlines.calendars import calendars_invalidate
+
     calendars_invalidate()
 
 

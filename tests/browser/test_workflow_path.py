@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 from cases.models import ApprovalRequirement, Attachment, CaseEvent
 from cases.services import case_register
 from tests.browser.conftest import login
-from tests.cases.conftest import ensure_deadline_defaults
 from tests.factories import CategoryFactory
 
 # serialized_rollback: the flush after a transactional test would drop the rows the data
@@ -81,7 +80,6 @@ def _status(page):
 
 
 def test_from_post_to_published_answer_and_a_reopening_low_rating(as_user, live_server, world):
-    ensure_deadline_defaults()
     sector = CategoryFactory(code="roads", name="Дороги")
     category = CategoryFactory(code="roads-repair", name="Ремонт дорог", parent=sector)
     # Междуреченск 3.6: incidents go to the curator for approval.

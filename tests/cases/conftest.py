@@ -25,18 +25,6 @@ def png(name: str = "foto.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PNG, content_type="image/png")
 
 
-def ensure_deadline_defaults() -> None:
-    """Policies, rules and the production calendar come with a data migration; a
-    transactional test (browser, PostgreSQL threads) flushes them, so load them back."""
-    from deadlines.models import CalendarDay, DeadlinePolicy
-    from deadlines.services import deadline_defaults_load, production_calendar_load
-
-    if not DeadlinePolicy.objects.exists():
-        deadline_defaults_load()
-    if not CalendarDay.objects.exists():
-        production_calendar_load()
-
-
 @pytest.fixture
 def category(db):
     sector = CategoryFactory(code="roads", name="Дороги")
@@ -50,8 +38,6 @@ def district(world):
 
 @pytest.fixture
 def make_case(world):
-    ensure_deadline_defaults()
-
     def make(kind: str = "incident", channel: str | None = None, mun=None, **fields):
         channel = (
             channel

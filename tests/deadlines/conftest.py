@@ -5,8 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deadlines.calendars import calendars_invalidate
-from deadlines.services import deadline_defaults_load, production_calendar_load
 from mcu.choices import Role
 from tests.factories import CaseFactory, UserFactory
 
@@ -18,20 +16,10 @@ def nsk(*args) -> datetime:
     return datetime(*args, tzinfo=NSK)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_calendar_cache():
-    # Each test sees its own calendar rows, not a calendar cached by the previous test.
-    calendars_invalidate()
-    yield
-    calendars_invalidate()
-
-
 @pytest.fixture
 def defaults(db):
-    """The shipped policies, rules, schedule and calendar (idempotent: the data migration
-    normally created them, but a transactional test elsewhere may have flushed them)."""
-    deadline_defaults_load()
-    production_calendar_load()
+    """The shipped policies, rules, schedule and calendar: built once per test database
+    (tests/reference.py) and put back after a transactional test, so only the database."""
 
 
 @pytest.fixture

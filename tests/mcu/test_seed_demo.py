@@ -20,7 +20,15 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_is_complete_and_idempotent():
+@pytest.fixture
+def empty_desk():
+    """The demo seeds a desk of its own: without the test personas (same usernames), which
+    the session setup built; the test's rollback brings them back."""
+    User.objects.all().delete()
+    Municipality.objects.all().delete()
+
+
+def test_seed_demo_is_complete_and_idempotent(empty_desk):
     call_command("seed_demo", quiet=True)
     first = _counts()
     call_command("seed_demo", quiet=True)
