@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from cases import services
-from tests.cases.conftest import png  # noqa: F401  (the fixtures below use the services)
+from tests.cases.conftest import png
 from tests.factories import CategoryFactory, DistrictFactory
 
 TZ = zoneinfo.ZoneInfo("Asia/Novokuznetsk")
