@@ -108,9 +108,10 @@ class Scope:
     now: datetime = field(default_factory=timezone.now)
 
     def cases(self) -> QuerySet[Case]:
-        qs = Case.objects.visible_to(self.user).filter(
-            municipality_id__in=[m.pk for m in self.municipalities]
-        )
+        # user None: the whole municipality, for the weekly note built from the command
+        # line by the operator (never reachable from a page or the API).
+        base = Case.objects.all() if self.user is None else Case.objects.visible_to(self.user)
+        qs = base.filter(municipality_id__in=[m.pk for m in self.municipalities])
         if self.sector is not None:
             qs = qs.filter(category_id__in=Category.subtree_of([self.sector.pk]))
         return qs
@@ -130,10 +131,10 @@ class Scope:
         return q
 
     def organisations(self) -> list[Organisation]:
-        qs = Organisation.objects.visible_to(self.user).filter(
-            municipality_id__in=[m.pk for m in self.municipalities]
-        )
-        if getattr(self.user, "role", None) == Role.EXECUTOR and not self.user.is_superuser:
+        base = Organisation.objects
+        base = base.all() if self.user is None else base.visible_to(self.user)
+        qs = base.filter(municipality_id__in=[m.pk for m in self.municipalities])
+        if _is_executor(self.user):
             # An executor sees their own organisation's row, nothing of the others.
             qs = qs.filter(pk=self.user.organisation_id)
         return list(qs.order_by("name"))
@@ -740,7 +741,7 @@ def rating_rows(*, scope: Scope, period: Period) -> Rating:
 
 
 def _is_executor(user) -> bool:
-    return getattr(user, "role", None) == Role.EXECUTOR and not user.is_superuser
+    return user is not None and user.role == Role.EXECUTOR and not user.is_superuser
 
 
 # ---------------------------------------------------------------------------------------
@@ -1052,3 +1053,73 @@ def rising_problems(*, scope: Scope, date_to: date, only_rising: bool = True) ->
             Rising(problem, tree[problem][1], tree[sector][1], counts, x, lam, p, is_rising)
         )
     return sorted(found, key=lambda r: (r.p_value, -r.count, r.name))
+
+
+# ---------------------------------------------------------------------------------------
+# The weekly note's own tables (Ставрополь п. 11 1); Саратов п. 3.6 а))
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Totals:
+    by_channel: list[tuple[str, int, int]]
+    by_kind: list[tuple[str, int, int]]
+    total: int
+    previous: int
+
+
+def totals_by_channel_and_kind(*, scope: Scope, period: Period) -> Totals:
+    """Cases received in the period and in the previous one, by channel and by kind:
+    (label, count, previous count), largest first."""
+    from cases.choices import CaseKind, Channel
+
+    cur = Counter(
+        scope.cases().filter(scope.in_period(period, "received_at")).values_list("channel", "kind")
+    )
+    prev = Counter(
+        scope.cases()
+        .filter(scope.in_period(period.previous(), "received_at"))
+        .values_list("channel", "kind")
+    )
+
+    def by(index: int, labels) -> list[tuple[str, int, int]]:
+        now, before = Counter(), Counter()
+        for key, n in cur.items():
+            now[key[index]] += n
+        for key, n in prev.items():
+            before[key[index]] += n
+        keys = sorted(set(now) | set(before), key=lambda k: (-now[k], str(k)))
+        return [(str(labels.get(k, k)), now[k], before[k]) for k in keys]
+
+    return Totals(
+        by_channel=by(0, dict(Channel.choices)),
+        by_kind=by(1, dict(CaseKind.choices)),
+        total=sum(cur.values()),
+        previous=sum(prev.values()),
+    )
+
+
+def overdue_cases(*, scope: Scope, period: Period) -> list[Case]:
+    """Cases with an obligation clock due in the period and breached (q_was_breached),
+    with their location, executor and problem — Саратов п. 3.6 а): «просроченных
+    сообщений (с указанием местоположения, исполнителей и проблематики вопроса)»."""
+    clocks = Deadline.objects.filter(case__in=scope.cases(), stage__in=OBLIGATION_STAGES).filter(
+        scope.in_period(period, "due_at", via="case__"), q_was_breached(scope.now)
+    )
+    return list(
+        scope.cases()
+        .filter(pk__in=clocks.values("case_id"))
+        .select_related("municipality", "district", "category", "organisation")
+        .order_by("received_at", "pk")
+    )
+
+
+def repeated_cases(*, scope: Scope, period: Period) -> list[Case]:
+    """Cases received in the period that were reopened or repeat an earlier case."""
+    return list(
+        scope.cases()
+        .filter(scope.in_period(period, "received_at"))
+        .filter(Q(repeat_count__gt=0) | Q(repeats__isnull=False))
+        .select_related("municipality", "district", "category", "organisation")
+        .order_by("received_at", "pk")
+    )

@@ -5,6 +5,7 @@ parameters as the API (``analytics.forms``) and downloads its table with ``?form
 or ``?format=xlsx``.
 """
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from .indicators import (
     INDICATORS,
     RISING_RULE,
     WEEKDAYS,
+    Period,
     analytics_allowed,
     cases_at_weekday_hour,
     heatmap_district_category,
@@ -312,11 +314,13 @@ def rising_view(request):
     if response is not None:
         return response
     peak = max([max(r.weeks) for r in items] or [1]) or 1
+    # The count links to the cases of the last week, the 7 days the rule reads.
+    week = Period(period.date_to - timedelta(days=6), period.date_to)
     rows = [
         {
             "r": r,
             "bars": [round(100 * w / peak) for w in r.weeks],
-            "url": _case_list_url(period, category=r.category),
+            "url": _case_list_url(week, category=r.category),
         }
         for r in items
     ]

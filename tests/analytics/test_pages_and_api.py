@@ -144,7 +144,7 @@ def test_rating_queries_do_not_grow_with_organisations(
 ):
     scope = analytics_scope(user=world.users["curator"], municipality="mzh")
     rating_rows(scope=scope, period=Period(*PERIOD))  # warms the calendars' cache
-    with django_assert_max_num_queries(17) as few:
+    with django_assert_max_num_queries(14) as few:
         rating_rows(scope=scope, period=Period(*PERIOD))
     for i in range(15):
         OrganisationFactory(municipality=world.mun, name=f"УК {i}")
