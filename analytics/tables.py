@@ -24,6 +24,7 @@ RATING_COLUMNS = (
     "score",
 )
 SHARES = {"on_time_share", "returned_share", "reopened_share", "low_share"}
+TIMES = {"answer_hours_median", "answer_hours_p90", "first_reply_hours_median"}
 
 
 def percent(value: float | None) -> float | None:

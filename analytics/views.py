@@ -44,7 +44,8 @@ def heat_level(value, values, direction: int) -> int | None:
     present = [v for v in values if v is not None]
     if value is None or not present:
         return None
-    lo, hi = min(present), max(present)
+    # A volume is shaded from zero; a rate from the column's worst to its best.
+    lo, hi = (0 if not direction else min(present)), max(present)
     if hi == lo:
         return 2 if direction else (4 if hi else 0)
     level = round((HEAT_LEVELS - 1) * (value - lo) / (hi - lo))
@@ -115,6 +116,9 @@ def rating_view(request):
     for code in tables.RATING_COLUMNS:
         values = [getattr(r, code) for r in rating.rows]
         columns.append((code, INDICATORS[code], values))
+    # Better / worse colours only for rates, times, the mean rating and the score: a raw
+    # count grows with the size of an organisation, so counts are shaded as volumes.
+    judged = {*tables.SHARES, *tables.TIMES, "satisfaction", "score"}
     table = []
     for row in rows:
         cells = []
@@ -125,8 +129,10 @@ def rating_view(request):
                     "code": code,
                     "value": tables.rating_value(row, code),
                     "share": code in tables.SHARES,
-                    "level": heat_level(value, values, indicator.direction),
-                    "volume": indicator.direction == 0,
+                    "level": heat_level(
+                        value, values, indicator.direction if code in judged else 0
+                    ),
+                    "volume": code not in judged,
                 }
             )
         received_url = _case_list_url(period, organization=row.organization)

@@ -152,3 +152,20 @@ def test_rating_queries_do_not_grow_with_organisations(
     with django_assert_max_num_queries(len(few.captured_queries)):
         rating = rating_rows(scope=scope, period=Period(*PERIOD))
     assert len(rating.rows) == 17
+
+
+def test_a_weekday_hour_cell_links_to_its_cases(dataset, client, world):
+    _login(client, world)
+    html = client.get("/analytics/heatmap/", Q).content.decode()
+    assert "/analytics/heatmap/cases/?" in html and "weekday=6" in html
+    page = client.get("/analytics/heatmap/cases/", {**Q, "weekday": 6, "hour": 23})
+    assert page.status_code == 200
+    assert dataset["c3"].registration_number in page.content.decode()
+    assert dataset["c4"].registration_number not in page.content.decode()
+
+
+def test_top_hides_sample_texts_from_the_observer(dataset, client, world):
+    body = _login(client, world, "observer").get("/api/v1/analytics/top-problems/", Q).json()
+    assert body["results"] and all(p["samples"] == [] for p in body["results"])
+    body = _login(client, world).get("/api/v1/analytics/top-problems/", Q).json()
+    assert len(body["results"][0]["samples"]) == 2
