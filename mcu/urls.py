@@ -15,6 +15,7 @@ admin.site.site_title = _("МЦУ")
 api_v1 = [
     path("", include("cases.api.urls")),
     path("", include("channels.api.urls")),
+    path("analytics/", include("analytics.api.urls")),
 ]
 
 urlpatterns = [
@@ -45,6 +46,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_mark_read, name="notifications-read"),
     path("cases/", include("cases.urls")),
+    path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

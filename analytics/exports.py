@@ -1,0 +1,56 @@
+"""Every analytics table downloads as CSV (``?format=csv``) and XLSX (``?format=xlsx``)."""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from django.http import HttpResponse
+
+try:  # openpyxl is a dependency; without it only CSV is offered
+    import openpyxl
+except ImportError:  # pragma: no cover
+    openpyxl = None
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_formats() -> list[str]:
+    return ["csv", "xlsx"] if openpyxl is not None else ["csv"]
+
+
+def csv_text(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([str(h) for h in headers])
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()
+
+
+def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence], *, title: str) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = str(title)[:31]
+    sheet.append([str(h) for h in headers])
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def table_response(
+    fmt: str, *, filename: str, title: str, headers: Sequence[str], rows: list[Sequence]
+) -> HttpResponse | None:
+    """The download of a table, or None for a format that is not offered (the page)."""
+    if fmt == "csv":
+        # A BOM so that Excel opens the Cyrillic as UTF-8; «;» as Russian Excel expects.
+        body = "\ufeff" + csv_text(headers, rows)
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    if fmt == "xlsx" and openpyxl is not None:
+        response = HttpResponse(xlsx_bytes(headers, rows, title=title), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    return None

@@ -1,0 +1,1125 @@
+"""The indicators of the analytics — each defined once, here (DESIGN §6).
+
+Selectors only: nothing here writes. Every figure starts from ``Case.objects.visible_to(user)``
+(an executor sees their organisation, an observer the region) and every clock is read
+through ``deadlines.state`` (``q_was_breached``), so a figure never disagrees with a badge.
+
+A period is ``[date_from, date_to]`` in local dates: it runs from the local midnight that
+starts ``date_from`` to the local midnight that ends ``date_to``, each municipality in its
+own zone (a region spans zones). A case received at 23:30 local of ``date_to`` is in; one
+received at 00:30 local of the next day is not.
+
+Each indicator has its formula in the docstring of ``INDICATORS`` entries and a Russian
+«как считается» text beside it, shown on the pages. The numbers come from a fixed number
+of queries whatever the number of organisations or categories: rows are fetched once per
+period and counted in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, Min, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Answer, Case, Feedback
+from deadlines.calendars import calendar_for
+from deadlines.choices import OBLIGATION_STAGES, Stage
+from deadlines.engine import CalendarDataMissing, working_seconds_between
+from deadlines.models import Deadline
+from deadlines.state import q_was_breached
+from mcu.choices import CategoryLevel, Role
+from mcu.models import Category, District, Municipality, Organisation
+
+from .models import DEFAULT_MIN_CASES, DEFAULT_WEIGHTS, RatingWeights
+
+__all__ = [
+    "INDICATORS",
+    "Indicator",
+    "Period",
+    "Scope",
+    "analytics_scope",
+    "heatmap_district_category",
+    "heatmap_weekday_hour",
+    "poisson_tail",
+    "rating_rows",
+    "rising_problems",
+    "top_problems",
+]
+
+DEFAULT_LOW_SATISFACTION_THRESHOLD = 2
+#: the roles that see the analytics pages (an executor sees their own row only)
+ANALYTICS_ROLES = (Role.CURATOR, Role.HEAD, Role.ADMINISTRATOR, Role.OBSERVER, Role.EXECUTOR)
+
+
+def low_satisfaction_threshold() -> int:
+    # The same setting the workflow reopens by (cases.services): one threshold for both.
+    return int(getattr(settings, "LOW_SATISFACTION_THRESHOLD", DEFAULT_LOW_SATISFACTION_THRESHOLD))
+
+
+# ---------------------------------------------------------------------------------------
+# Periods and scope
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates ``[date_from, date_to]``, both included."""
+
+    date_from: date
+    date_to: date
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    def previous(self) -> Period:
+        """The period of equal length just before this one."""
+        return Period(self.date_from - timedelta(days=self.days), self.date_from - timedelta(1))
+
+    def bounds(self, zone) -> tuple[datetime, datetime]:
+        """[start, end) as aware datetimes: the local midnights around the period."""
+        start = datetime.combine(self.date_from, time(0), tzinfo=zone)
+        end = datetime.combine(self.date_to + timedelta(days=1), time(0), tzinfo=zone)
+        return start, end
+
+    @classmethod
+    def preset(cls, name: str, *, today: date) -> Period:
+        """«неделя» — 7 дней по сегодня, «месяц» — 30, «квартал» — 91."""
+        days = {"week": 7, "month": 30, "quarter": 91}[name]
+        return cls(today - timedelta(days=days - 1), today)
+
+
+@dataclass
+class Scope:
+    """What one user's figures are made of: the visible cases of the chosen municipalities
+    (and sector), and the organisations whose rows are shown."""
+
+    user: object
+    municipalities: list[Municipality]
+    sector: Category | None = None
+    now: datetime = field(default_factory=timezone.now)
+
+    def cases(self) -> QuerySet[Case]:
+        # user None: the whole municipality, for the weekly note built from the command
+        # line by the operator (never reachable from a page or the API).
+        base = Case.objects.all() if self.user is None else Case.objects.visible_to(self.user)
+        qs = base.filter(municipality_id__in=[m.pk for m in self.municipalities])
+        if self.sector is not None:
+            qs = qs.filter(category_id__in=Category.subtree_of([self.sector.pk]))
+        return qs
+
+    def in_period(self, period: Period, field_name: str, *, via: str = "") -> Q:
+        """``field`` inside the period, each municipality's local midnights its own."""
+        q = Q(pk__in=[])
+        for m in self.municipalities:
+            start, end = period.bounds(m.zone)
+            q |= Q(
+                **{
+                    f"{via}municipality_id": m.pk,
+                    f"{field_name}__gte": start,
+                    f"{field_name}__lt": end,
+                }
+            )
+        return q
+
+    def organisations(self) -> list[Organisation]:
+        base = Organisation.objects
+        base = base.all() if self.user is None else base.visible_to(self.user)
+        qs = base.filter(municipality_id__in=[m.pk for m in self.municipalities])
+        if _is_executor(self.user):
+            # An executor sees their own organisation's row, nothing of the others.
+            qs = qs.filter(pk=self.user.organisation_id)
+        return list(qs.order_by("name"))
+
+    @property
+    def zone(self):
+        """The zone dates are shown in: the municipality's, or the default for a region."""
+        if len(self.municipalities) == 1:
+            return self.municipalities[0].zone
+        return timezone.get_default_timezone()
+
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+
+def analytics_scope(
+    *,
+    user,
+    municipality: str | None = None,
+    sector: int | Category | None = None,
+    now: datetime | None = None,
+) -> Scope:
+    """The scope of a user's analytics. ``municipality`` is a slug among the visible ones
+    (none: all visible); an unknown or invisible slug gives an empty scope, never an error
+    that would tell it exists."""
+    muns = Municipality.objects.visible_to(user)
+    if municipality:
+        muns = muns.filter(slug=municipality)
+    if isinstance(sector, int):
+        sector = Category.objects.filter(pk=sector).first()
+    return Scope(user=user, municipalities=list(muns), sector=sector, now=now or timezone.now())
+
+
+def analytics_allowed(user) -> bool:
+    return bool(
+        user and user.is_authenticated and (user.is_superuser or user.has_role(*ANALYTICS_ROLES))
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The indicators: formula (docstring) and «как считается» (Russian, on the pages)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    label: str
+    how: str
+    #: +1 when more is better, −1 when less is better, 0 when neither (a volume)
+    direction: int = 0
+
+
+INDICATORS: dict[str, Indicator] = {
+    i.code: i
+    for i in (
+        # received = |{case : received_at ∈ period}|
+        Indicator(
+            "received",
+            _("Поступило"),
+            _(
+                "Сообщения, поступившие в период (дата поступления по местному времени МО, "
+                "от 00:00 первого дня до 24:00 последнего). Совпадает со списком сообщений с "
+                "фильтрами «Исполнитель» и «Поступило с/по»."
+            ),
+        ),
+        # answered = |{case : ∃ final answer with published_at ∈ period}|
+        Indicator(
+            "answered",
+            _("Отвечено"),
+            _("Сообщения, окончательный ответ на которые опубликован в период."),
+        ),
+        # answer_due = |{clock : stage = answer, due_at ∈ period, not cancelled clean}|
+        Indicator(
+            "answer_due",
+            _("Сроков ответа"),
+            _(
+                "Сроки ответа (этап «Ответ»), истекающие в период. Остановленные без "
+                "нарушения (сообщение отклонено, передано) не считаются."
+            ),
+        ),
+        # on_time = |{clock ∈ answer_due : met_at ≤ due_at, never breached}|
+        Indicator(
+            "on_time",
+            _("В срок"),
+            _("Из них выполнены в срок: ответ опубликован не позже срока."),
+            +1,
+        ),
+        # overdue = |{clock ∈ answer_due : deadlines.state.q_was_breached(now)}|
+        Indicator(
+            "overdue",
+            _("Просрочено"),
+            _(
+                "Из них нарушены: выполнены с опозданием, отмечены нарушенными или ещё "
+                "открыты после срока — ничего не отбрасывается."
+            ),
+            -1,
+        ),
+        # on_time_share = on_time / (on_time + overdue); clocks still running before their
+        # due time are not yet decided and left out of both.
+        Indicator(
+            "on_time_share",
+            _("Доля в срок"),
+            _(
+                "В срок ÷ (в срок + просрочено). Сроки, которые ещё идут и не истекли, "
+                "в долю не входят, пока не решены."
+            ),
+            +1,
+        ),
+        # median / p90 of working_hours(received_at → first final publication in period)
+        Indicator(
+            "answer_hours_median",
+            _("Медиана времени ответа, раб. ч"),
+            _(
+                "Рабочие часы (по графику и производственному календарю МО) от поступления "
+                "до публикации окончательного ответа, для отвеченных в период; медиана."
+            ),
+            -1,
+        ),
+        Indicator(
+            "answer_hours_p90",
+            _("90-й перцентиль, раб. ч"),
+            _("То же, 90-й перцентиль (ближайший ранг: 9 из 10 ответов не дольше)."),
+            -1,
+        ),
+        # median of working_hours(received_at → first publication of any answer), for cases
+        # whose first reply was published in the period
+        Indicator(
+            "first_reply_hours_median",
+            _("Первичный ответ, раб. ч"),
+            _(
+                "Рабочие часы от поступления до первого опубликованного ответа "
+                "(промежуточного или окончательного); медиана по первым ответам периода."
+            ),
+            -1,
+        ),
+        # interim = |{interim answer : published_at ∈ period}|
+        Indicator(
+            "interim",
+            _("Промежуточных ответов"),
+            _("Промежуточные ответы с обещанным сроком, опубликованные в период."),
+        ),
+        # broken_promises = |{clock : stage = promise, due_at ∈ period, q_was_breached}|
+        Indicator(
+            "broken_promises",
+            _("Нарушено обещаний"),
+            _("Обещанные сроки промежуточных ответов, истекшие в период и нарушенные."),
+            -1,
+        ),
+        # returned_share = |returned final answers| / |final answers submitted in period|
+        Indicator(
+            "returned_share",
+            _("Возвращено на доработку"),
+            _(
+                "Окончательные ответы, направленные на проверку в период, которые вернули "
+                "на доработку, ÷ все направленные в период."
+            ),
+            -1,
+        ),
+        # reopened_share = |{feedback : reopened, at ∈ period}| / answered
+        Indicator(
+            "reopened_share",
+            _("Открыто повторно"),
+            _(
+                "Повторные открытия после публикации (низкая оценка или комментарий "
+                "заявителя) в период ÷ отвеченные в период."
+            ),
+            -1,
+        ),
+        # satisfaction = mean(rating of feedback at ∈ period)
+        Indicator(
+            "satisfaction",
+            _("Средняя оценка"),
+            _("Среднее оценок заявителей (1–5), полученных в период."),
+            +1,
+        ),
+        # low_share = |{rating ≤ LOW_SATISFACTION_THRESHOLD}| / |ratings|
+        Indicator(
+            "low_share",
+            _("Доля низких оценок"),
+            _("Оценки не выше порога низкой удовлетворённости (по умолчанию 2) ÷ все оценки."),
+            -1,
+        ),
+        # repeated = |{case received in period : repeat_count > 0 or repeats set}|
+        Indicator(
+            "repeated",
+            _("Повторных"),
+            _(
+                "Поступившие в период сообщения, которые открывались повторно или повторяют "
+                "более раннее (Саратов, п. 3.6)."
+            ),
+            -1,
+        ),
+        # score = 100 · Σ wᵢ·sᵢ / Σ wᵢ over the defined components (see score_of)
+        Indicator(
+            "score",
+            _("Балл"),
+            _(
+                "100 × взвешенное среднее: доля в срок; полнота (отвечено ÷ поступило, не "
+                "больше 1); 1 − доля возвратов; 1 − доля повторных открытий; (средняя "
+                "оценка − 1) ÷ 4. Составляющая без данных не учитывается, веса остальных "
+                "пересчитываются. Веса и минимум сообщений задаются в администрировании."
+            ),
+            +1,
+        ),
+        Indicator(
+            "rank",
+            _("Место"),
+            _(
+                "Место по баллу среди организаций, у которых поступило не меньше минимума "
+                "(по умолчанию 2); остальные показаны без места. Изменение — против "
+                "предыдущего периода той же длины."
+            ),
+        ),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Small arithmetic
+# ---------------------------------------------------------------------------------------
+
+
+def share(part: int, whole: int) -> float | None:
+    return None if not whole else part / whole
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest rank: the smallest value with at least ``p`` of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
+
+
+def _working_hours(a: datetime, b: datetime, municipality: Municipality) -> float | None:
+    try:
+        return working_seconds_between(a, b, calendar_for(municipality)) / 3600
+    except CalendarDataMissing:
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# The executor rating
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RatingRow:
+    organization: int | None
+    name: str
+    municipality: int | None = None
+    received: int = 0
+    answered: int = 0
+    answer_due: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    interim: int = 0
+    broken_promises: int = 0
+    submitted: int = 0
+    returned: int = 0
+    reopened: int = 0
+    repeated: int = 0
+    ratings: list[int] = field(default_factory=list)
+    answer_hours: list[float] = field(default_factory=list)
+    first_reply_hours: list[float] = field(default_factory=list)
+    score: float | None = None
+    rank: int | None = None
+    ranked: bool = False
+    previous_rank: int | None = None
+    previous_score: float | None = None
+
+    @property
+    def on_time_share(self) -> float | None:
+        return share(self.on_time, self.on_time + self.overdue)
+
+    @property
+    def pending(self) -> int:
+        return self.answer_due - self.on_time - self.overdue
+
+    @property
+    def answer_hours_median(self) -> float | None:
+        return median(self.answer_hours)
+
+    @property
+    def answer_hours_p90(self) -> float | None:
+        return percentile(self.answer_hours, 0.9)
+
+    @property
+    def first_reply_hours_median(self) -> float | None:
+        return median(self.first_reply_hours)
+
+    @property
+    def returned_share(self) -> float | None:
+        return share(self.returned, self.submitted)
+
+    @property
+    def reopened_share(self) -> float | None:
+        return share(self.reopened, self.answered)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return statistics.fmean(self.ratings) if self.ratings else None
+
+    @property
+    def low_share(self) -> float | None:
+        limit = low_satisfaction_threshold()
+        return share(sum(1 for r in self.ratings if r <= limit), len(self.ratings))
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained against the previous period (positive is better)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+    @property
+    def score_change(self) -> float | None:
+        if self.score is None or self.previous_score is None:
+            return None
+        return self.score - self.previous_score
+
+    def components(self) -> dict[str, float | None]:
+        """The score's parts, each in [0, 1] with 1 the best (None: no data)."""
+        answered = None if not self.received else min(1.0, self.answered / self.received)
+        sat = self.satisfaction
+        return {
+            "on_time": self.on_time_share,
+            "answered": answered,
+            "not_returned": None if self.returned_share is None else 1 - self.returned_share,
+            "not_reopened": None if self.reopened_share is None else 1 - self.reopened_share,
+            "satisfaction": None if sat is None else (sat - 1) / 4,
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "organization": self.organization,
+            "name": self.name,
+            "received": self.received,
+            "answered": self.answered,
+            "answer_due": self.answer_due,
+            "on_time": self.on_time,
+            "overdue": self.overdue,
+            "pending": self.pending,
+            "on_time_share": _round(self.on_time_share, 4),
+            "answer_hours_median": _round(self.answer_hours_median, 2),
+            "answer_hours_p90": _round(self.answer_hours_p90, 2),
+            "first_reply_hours_median": _round(self.first_reply_hours_median, 2),
+            "interim": self.interim,
+            "broken_promises": self.broken_promises,
+            "submitted": self.submitted,
+            "returned": self.returned,
+            "returned_share": _round(self.returned_share, 4),
+            "reopened": self.reopened,
+            "reopened_share": _round(self.reopened_share, 4),
+            "ratings": len(self.ratings),
+            "satisfaction": _round(self.satisfaction, 2),
+            "low_share": _round(self.low_share, 4),
+            "repeated": self.repeated,
+            "score": _round(self.score, 1),
+            "rank": self.rank,
+            "ranked": self.ranked,
+            "previous_rank": self.previous_rank,
+            "rank_change": self.rank_change,
+            "score_change": _round(self.score_change, 1),
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def score_of(row: RatingRow, weights: dict[str, float]) -> float | None:
+    """score = 100 · Σ wᵢ·sᵢ / Σ wᵢ over the components sᵢ that have data."""
+    total = weight = 0.0
+    for name, value in row.components().items():
+        w = weights.get(name, 0.0)
+        if value is None or w <= 0:
+            continue
+        total += w * value
+        weight += w
+    return None if not weight else 100 * total / weight
+
+
+def _weights_for(municipalities: Iterable[Municipality]) -> dict[int | None, RatingWeights]:
+    ids = [m.pk for m in municipalities]
+    rows = RatingWeights.objects.filter(Q(municipality_id__in=ids) | Q(municipality__isnull=True))
+    return {w.municipality_id: w for w in rows}
+
+
+def _weights(table: dict[int | None, RatingWeights], municipality_id) -> tuple[dict, int]:
+    w = table.get(municipality_id) or table.get(None)
+    if w is None:
+        return DEFAULT_WEIGHTS, DEFAULT_MIN_CASES
+    return w.as_dict(), w.min_cases
+
+
+def _collect(scope: Scope, period: Period, orgs: list[Organisation]) -> dict:
+    """Every per-organisation count of one period, from a fixed set of queries
+    (received, answers, first replies, clocks, submitted answers, feedback)."""
+    cases = scope.cases()
+    by_org: dict[int | None, RatingRow] = {
+        o.pk: RatingRow(organization=o.pk, name=str(o), municipality=o.municipality_id)
+        for o in orgs
+    }
+    total = RatingRow(organization=None, name=str(_("Итого")))
+    muns = {m.pk: m for m in scope.municipalities}
+
+    def rows_for(org_id) -> list[RatingRow]:
+        row = by_org.get(org_id)
+        return [total, row] if row is not None else [total]
+
+    # 1. received; repeated (Саратов п. 3.6: «повторно поступившим … в случае представления
+    #    заявителем низкой оценки удовлетворенности»)
+    for org_id, repeat_count, repeats_id in cases.filter(
+        scope.in_period(period, "received_at")
+    ).values_list("organisation_id", "repeat_count", "repeats_id"):
+        for row in rows_for(org_id):
+            row.received += 1
+            if repeat_count or repeats_id:
+                row.repeated += 1
+
+    # 2. answers published in the period: answered (final), interim, answer time
+    published = (
+        Answer.objects.filter(case__in=cases, published_at__isnull=False)
+        .filter(scope.in_period(period, "published_at", via="case__"))
+        .values_list(
+            "case_id",
+            "kind",
+            "published_at",
+            "case__organisation_id",
+            "case__received_at",
+            "case__municipality_id",
+        )
+        .order_by("published_at", "pk")
+    )
+    answered_cases: set[int] = set()
+    for case_id, kind, at, org_id, received_at, mun_id in published:
+        if kind == Answer.Kind.INTERIM:
+            for row in rows_for(org_id):
+                row.interim += 1
+            continue
+        if case_id in answered_cases:
+            continue
+        answered_cases.add(case_id)
+        hours = _working_hours(received_at, at, muns[mun_id])
+        for row in rows_for(org_id):
+            row.answered += 1
+            if hours is not None:
+                row.answer_hours.append(hours)
+
+    # 3. first replies: the first published answer of a case, if it falls in the period
+    published_in_period = Answer.objects.filter(published_at__isnull=False).filter(
+        scope.in_period(period, "published_at", via="case__")
+    )
+    first = (
+        Answer.objects.filter(
+            case__in=cases,
+            published_at__isnull=False,
+            case_id__in=published_in_period.values("case_id"),
+        )
+        .values("case_id", "case__organisation_id", "case__received_at", "case__municipality_id")
+        .order_by("case_id")
+        .annotate(first=Min("published_at"))
+        .values_list(
+            "case_id",
+            "first",
+            "case__organisation_id",
+            "case__received_at",
+            "case__municipality_id",
+        )
+    )
+    for _case_id, at, org_id, received_at, mun_id in first:
+        start, end = period.bounds(muns[mun_id].zone)
+        if not start <= at < end:
+            continue
+        hours = _working_hours(received_at, at, muns[mun_id])
+        if hours is None:
+            continue
+        for row in rows_for(org_id):
+            row.first_reply_hours.append(hours)
+
+    # 4. answer and promise clocks due in the period, through deadlines.state
+    clocks = (
+        Deadline.objects.filter(case__in=cases, stage__in=[Stage.ANSWER, Stage.PROMISE])
+        .filter(scope.in_period(period, "due_at", via="case__"))
+        # Stopped without a breach (case rejected, forwarded): no longer an obligation.
+        .exclude(cancelled_at__isnull=False, met_at__isnull=True, breached_at__isnull=True)
+        .annotate(was_breached=ExpressionWrapper(q_was_breached(scope.now), BooleanField()))
+        .values_list("stage", "case__organisation_id", "met_at", "was_breached")
+    )
+    for stage, org_id, met_at, was_breached in clocks:
+        for row in rows_for(org_id):
+            if stage == Stage.PROMISE:
+                row.broken_promises += int(was_breached)
+                continue
+            row.answer_due += 1
+            if was_breached:
+                row.overdue += 1
+            elif met_at is not None:
+                row.on_time += 1
+
+    # 5. final answers submitted in the period, and which of them were returned
+    for org_id, status in (
+        Answer.objects.filter(case__in=cases, kind=Answer.Kind.FINAL)
+        .filter(scope.in_period(period, "created_at", via="case__"))
+        .values_list("case__organisation_id", "status")
+    ):
+        for row in rows_for(org_id):
+            row.submitted += 1
+            row.returned += int(status == Answer.Status.RETURNED)
+
+    # 6. the residents' feedback given in the period: ratings and reopenings
+    for org_id, rating, reopened in (
+        Feedback.objects.filter(case__in=cases)
+        .filter(scope.in_period(period, "at", via="case__"))
+        .values_list("case__organisation_id", "rating", "reopened")
+    ):
+        for row in rows_for(org_id):
+            row.reopened += int(reopened)
+            if rating is not None:
+                row.ratings.append(rating)
+
+    return {"rows": list(by_org.values()), "total": total}
+
+
+def _rank(rows: list[RatingRow], weights_table) -> None:
+    for row in rows:
+        weights, minimum = _weights(weights_table, row.municipality)
+        row.score = score_of(row, weights)
+        row.ranked = row.received >= minimum and row.score is not None
+    ranked = sorted((r for r in rows if r.ranked), key=lambda r: -r.score)
+    # Competition ranking: equal scores share a place, the next place skips (1, 2, 2, 4).
+    for i, row in enumerate(ranked):
+        if i and math.isclose(row.score, ranked[i - 1].score):
+            row.rank = ranked[i - 1].rank
+        else:
+            row.rank = i + 1
+
+
+@dataclass
+class Rating:
+    period: Period
+    previous: Period
+    rows: list[RatingRow]
+    total: RatingRow
+    ranks_shown: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "date_from": self.period.date_from.isoformat(),
+            "date_to": self.period.date_to.isoformat(),
+            "previous_from": self.previous.date_from.isoformat(),
+            "previous_to": self.previous.date_to.isoformat(),
+            "rows": [r.as_dict() for r in self.rows],
+            "total": self.total.as_dict(),
+        }
+
+
+def rating_rows(*, scope: Scope, period: Period) -> Rating:
+    """The executor rating of a period with the change against the previous period.
+
+    Ставрополь п. 11 2): «рейтингование ответственных исполнителей по количеству, срокам
+    рассмотрения и полноте реагирования по существу». Rows are the organisations of the
+    scope, sorted by rank (the unranked after, by name). Cases are counted for the
+    organisation they are assigned to now; «Итого» counts every visible case, assigned or
+    not. An executor sees only their own row, and no rank: a place is a comparison with
+    organisations whose cases they may not see.
+    """
+    orgs = scope.organisations()
+    weights_table = _weights_for(scope.municipalities)
+    current = _collect(scope, period, orgs)
+    prev = _collect(scope, period.previous(), orgs)
+    _rank(current["rows"], weights_table)
+    _rank(prev["rows"], weights_table)
+    previous_by_org = {r.organization: r for r in prev["rows"]}
+    for row in current["rows"]:
+        before = previous_by_org.get(row.organization)
+        if before is not None:
+            row.previous_rank, row.previous_score = before.rank, before.score
+    ranks_shown = not _is_executor(scope.user)
+    if not ranks_shown:
+        for row in current["rows"]:
+            row.rank = row.previous_rank = None
+    weights, _m = _weights(
+        weights_table, None if len(scope.municipalities) != 1 else scope.municipalities[0].pk
+    )
+    current["total"].score = score_of(current["total"], weights)
+    rows = sorted(
+        current["rows"],
+        key=lambda r: (r.rank is None, r.rank or 0, r.name),
+    )
+    return Rating(
+        period=period,
+        previous=period.previous(),
+        rows=rows,
+        total=current["total"],
+        ranks_shown=ranks_shown,
+    )
+
+
+def _is_executor(user) -> bool:
+    return user is not None and user.role == Role.EXECUTOR and not user.is_superuser
+
+
+# ---------------------------------------------------------------------------------------
+# Problems: categories, TOP-5, heat maps, rising
+# ---------------------------------------------------------------------------------------
+
+
+def _problem_of(category_id: int | None, tree: dict) -> int | None:
+    """The problem a case counts for: its category at level 2 (a subcategory rolls up to
+    its category; a case marked with a sector only stays with the sector)."""
+    lineage = Category.lineage_of(category_id, tree)
+    if not lineage:
+        return None
+    # lineage is nearest first: [subcategory, category, sector] or shorter
+    return lineage[-2] if len(lineage) >= 2 else lineage[-1]
+
+
+def _overdue_case_ids(scope: Scope, cases: QuerySet[Case]) -> set[int]:
+    """Cases with an obligation clock ever breached (deadlines.state.q_was_breached)."""
+    return set(
+        Deadline.objects.filter(case__in=cases, stage__in=OBLIGATION_STAGES)
+        .filter(q_was_breached(scope.now))
+        .values_list("case_id", flat=True)
+        .distinct()
+    )
+
+
+@dataclass
+class Problem:
+    category: int
+    name: str
+    sector: str
+    count: int = 0
+    previous: int = 0
+    overdue: int = 0
+    districts: list[tuple[str, int]] = field(default_factory=list)
+    addresses: list[tuple[str, int]] = field(default_factory=list)
+    executors: list[tuple[str, int]] = field(default_factory=list)
+    samples: list[str] = field(default_factory=list)
+
+    @property
+    def growth(self) -> int:
+        return self.count - self.previous
+
+    @property
+    def growth_share(self) -> float | None:
+        return share(self.count - self.previous, self.previous)
+
+    @property
+    def overdue_share(self) -> float | None:
+        return share(self.overdue, self.count)
+
+    def as_dict(self) -> dict:
+        return {
+            "category": self.category,
+            "name": self.name,
+            "sector": self.sector,
+            "count": self.count,
+            "previous": self.previous,
+            "growth": self.growth,
+            "growth_share": _round(self.growth_share, 4),
+            "overdue": self.overdue,
+            "overdue_share": _round(self.overdue_share, 4),
+            "districts": [{"name": n, "count": c} for n, c in self.districts],
+            "addresses": [{"address": n, "count": c} for n, c in self.addresses],
+            "executors": [{"name": n, "count": c} for n, c in self.executors],
+            "samples": self.samples,
+        }
+
+
+def top_problems(
+    *, scope: Scope, period: Period, limit: int = 5, with_samples: bool = True
+) -> list[Problem]:
+    """Саратов п. 3.6 в): «о ТОП-5 проблемных вопросах» — the categories with the most cases
+    received in the period, with the growth against the previous period of equal length,
+    the overdue share (cases with an obligation clock ever breached), the main districts,
+    addresses and executors, and two sample texts. Ties by name."""
+    tree = Category.tree()
+    cases = scope.cases()
+    current = cases.filter(scope.in_period(period, "received_at"))
+    rows = list(
+        current.values_list(
+            "pk",
+            "category_id",
+            "district__name",
+            "address",
+            "organisation__name",
+            "organisation__short_name",
+            "text",
+            "received_at",
+        ).order_by("-received_at", "-pk")
+    )
+    counts: dict[int, Problem] = {}
+    per: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    overdue = _overdue_case_ids(scope, current)
+    for pk, cat, district, address, org, org_short, text, _at in rows:
+        problem = _problem_of(cat, tree)
+        if problem is None:
+            continue
+        p = counts.get(problem)
+        if p is None:
+            sector = Category.lineage_of(problem, tree)[-1]
+            p = counts[problem] = Problem(
+                category=problem, name=tree[problem][1], sector=tree[sector][1]
+            )
+        p.count += 1
+        p.overdue += int(pk in overdue)
+        if district:
+            per[problem]["districts"][district] += 1
+        if address:
+            per[problem]["addresses"][address] += 1
+        if org:
+            per[problem]["executors"][org_short or org] += 1
+        if with_samples and len(p.samples) < 2:
+            p.samples.append(text[:300])
+    for cat in cases.filter(scope.in_period(period.previous(), "received_at")).values_list(
+        "category_id", flat=True
+    ):
+        problem = _problem_of(cat, tree)
+        if problem in counts:
+            counts[problem].previous += 1
+    top = sorted(counts.values(), key=lambda p: (-p.count, p.name))[:limit]
+    for p in top:
+        for key in ("districts", "addresses", "executors"):
+            setattr(p, key, per[p.category][key].most_common(3))
+    return top
+
+
+def sectors() -> list[Category]:
+    return list(Category.objects.filter(level=CategoryLevel.SECTOR, is_active=True))
+
+
+@dataclass
+class HeatCell:
+    count: int = 0
+    overdue: int = 0
+    ratings: list[int] = field(default_factory=list)
+
+    @property
+    def overdue_share(self) -> float | None:
+        return share(self.overdue, self.count)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return statistics.fmean(self.ratings) if self.ratings else None
+
+    def value(self, metric: str) -> float | None:
+        return {
+            "count": self.count,
+            "overdue": self.overdue_share,
+            "satisfaction": self.satisfaction,
+        }[metric]
+
+
+@dataclass
+class HeatMap:
+    rows: list[tuple[int | None, str]]
+    columns: list[tuple[int, str]]
+    cells: dict[tuple[int | None, int], HeatCell]
+
+    def cell(self, row, column) -> HeatCell:
+        return self.cells.get((row, column)) or HeatCell()
+
+
+def heatmap_district_category(*, scope: Scope, period: Period) -> HeatMap:
+    """District × category (level 2) of the cases received in the period: the count, the
+    overdue share (an obligation clock ever breached) and the mean satisfaction (the
+    latest rating of the case). Cases without a category are left out; without a district
+    they form the row «Район не указан» (key None)."""
+    tree = Category.tree()
+    current = scope.cases().filter(scope.in_period(period, "received_at"))
+    overdue = _overdue_case_ids(scope, current)
+    cells: dict[tuple[int | None, int], HeatCell] = {}
+    used_rows: set[int | None] = set()
+    for pk, cat, district_id, satisfaction in current.values_list(
+        "pk", "category_id", "district_id", "satisfaction"
+    ):
+        problem = _problem_of(cat, tree)
+        if problem is None:
+            continue
+        cell = cells.setdefault((district_id, problem), HeatCell())
+        cell.count += 1
+        cell.overdue += int(pk in overdue)
+        if satisfaction is not None:
+            cell.ratings.append(satisfaction)
+        used_rows.add(district_id)
+    names = dict(
+        District.objects.filter(pk__in=[d for d in used_rows if d]).values_list("pk", "name")
+    )
+    rows = sorted(((d, names.get(d, "")) for d in used_rows if d), key=lambda r: r[1])
+    if None in used_rows:
+        rows.append((None, str(_("Район не указан"))))
+    columns = sorted({(c, tree[c][1]) for _d, c in cells}, key=lambda c: c[1])
+    return HeatMap(rows=rows, columns=columns, cells=cells)
+
+
+WEEKDAYS = (_("Пн"), _("Вт"), _("Ср"), _("Чт"), _("Пт"), _("Сб"), _("Вс"))
+
+
+def heatmap_weekday_hour(*, scope: Scope, period: Period) -> list[list[int]]:
+    """Arrivals by weekday (0 = Monday) × hour, both in the municipality's local time."""
+    grid = [[0] * 24 for _ in range(7)]
+    muns = {m.pk: m.zone for m in scope.municipalities}
+    for at, mun_id in (
+        scope.cases()
+        .filter(scope.in_period(period, "received_at"))
+        .values_list("received_at", "municipality_id")
+    ):
+        local = at.astimezone(muns[mun_id])
+        grid[local.weekday()][local.hour] += 1
+    return grid
+
+
+def cases_at_weekday_hour(*, scope: Scope, period: Period, weekday: int, hour: int) -> list[Case]:
+    """The cases behind one weekday × hour cell (same definition as the map)."""
+    muns = {m.pk: m.zone for m in scope.municipalities}
+    qs = (
+        scope.cases()
+        .filter(scope.in_period(period, "received_at"))
+        .select_related("municipality", "category", "organisation")
+    )
+    found = []
+    for case in qs.order_by("-received_at"):
+        local = case.received_at.astimezone(muns[case.municipality_id])
+        if local.weekday() == weekday and local.hour == hour:
+            found.append(case)
+    return found
+
+
+#: the rule of «Растущие проблемы», written on the page
+RISING_WEEKS = 8
+RISING_P = 0.01
+RISING_MIN = 5
+RISING_RULE = _(
+    "Категория растёт, если за последние 7 дней поступило x ≥ 5 сообщений и вероятность "
+    "получить не меньше x при пуассоновском потоке со средним λ за 8 предыдущих недель "
+    "меньше 0,01: P(X ≥ x | λ) < 0,01."
+)
+
+
+def poisson_tail(x: int, lam: float) -> float:
+    """P(X ≥ x) for X ~ Poisson(λ)."""
+    if x <= 0:
+        return 1.0
+    if lam <= 0:
+        return 0.0
+    term = math.exp(-lam)
+    below = term
+    for k in range(1, x):
+        term *= lam / k
+        below += term
+    return max(0.0, 1.0 - below)
+
+
+@dataclass
+class Rising:
+    category: int
+    name: str
+    sector: str
+    weeks: list[int]
+    count: int
+    baseline: float
+    p_value: float
+    rising: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "category": self.category,
+            "name": self.name,
+            "sector": self.sector,
+            "weeks": self.weeks,
+            "count": self.count,
+            "baseline": round(self.baseline, 3),
+            "p_value": self.p_value,
+            "rising": self.rising,
+        }
+
+
+def rising_problems(*, scope: Scope, date_to: date, only_rising: bool = True) -> list[Rising]:
+    """Ставрополь п. 9 3): «выявляет причины и факторы роста количества обращений».
+
+    The last week is the 7 local days ending ``date_to``; the baseline the 8 weeks before
+    it. λ = mean weekly count of the baseline, x = the last week's count; a category rises
+    when x ≥ RISING_MIN and P(X ≥ x | λ) < RISING_P. Sorted by p, then by count."""
+    tree = Category.tree()
+    first = date_to - timedelta(days=7 * (RISING_WEEKS + 1) - 1)
+    window = Period(first, date_to)
+    muns = {m.pk: m.zone for m in scope.municipalities}
+    weeks: dict[int, list[int]] = defaultdict(lambda: [0] * (RISING_WEEKS + 1))
+    for at, cat, mun_id in (
+        scope.cases()
+        .filter(scope.in_period(window, "received_at"))
+        .values_list("received_at", "category_id", "municipality_id")
+    ):
+        problem = _problem_of(cat, tree)
+        if problem is None:
+            continue
+        index = (at.astimezone(muns[mun_id]).date() - first).days // 7
+        weeks[problem][index] += 1
+    found = []
+    for problem, counts in weeks.items():
+        x, lam = counts[-1], sum(counts[:-1]) / RISING_WEEKS
+        p = poisson_tail(x, lam)
+        is_rising = x >= RISING_MIN and p < RISING_P
+        if only_rising and not is_rising:
+            continue
+        sector = Category.lineage_of(problem, tree)[-1]
+        found.append(
+            Rising(problem, tree[problem][1], tree[sector][1], counts, x, lam, p, is_rising)
+        )
+    return sorted(found, key=lambda r: (r.p_value, -r.count, r.name))
+
+
+# ---------------------------------------------------------------------------------------
+# The weekly note's own tables (Ставрополь п. 11 1); Саратов п. 3.6 а))
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Totals:
+    by_channel: list[tuple[str, int, int]]
+    by_kind: list[tuple[str, int, int]]
+    total: int
+    previous: int
+
+
+def totals_by_channel_and_kind(*, scope: Scope, period: Period) -> Totals:
+    """Cases received in the period and in the previous one, by channel and by kind:
+    (label, count, previous count), largest first."""
+    from cases.choices import CaseKind, Channel
+
+    cur = Counter(
+        scope.cases().filter(scope.in_period(period, "received_at")).values_list("channel", "kind")
+    )
+    prev = Counter(
+        scope.cases()
+        .filter(scope.in_period(period.previous(), "received_at"))
+        .values_list("channel", "kind")
+    )
+
+    def by(index: int, labels) -> list[tuple[str, int, int]]:
+        now, before = Counter(), Counter()
+        for key, n in cur.items():
+            now[key[index]] += n
+        for key, n in prev.items():
+            before[key[index]] += n
+        keys = sorted(set(now) | set(before), key=lambda k: (-now[k], str(k)))
+        return [(str(labels.get(k, k)), now[k], before[k]) for k in keys]
+
+    return Totals(
+        by_channel=by(0, dict(Channel.choices)),
+        by_kind=by(1, dict(CaseKind.choices)),
+        total=sum(cur.values()),
+        previous=sum(prev.values()),
+    )
+
+
+def overdue_cases(*, scope: Scope, period: Period) -> list[Case]:
+    """Cases with an obligation clock due in the period and breached (q_was_breached),
+    with their location, executor and problem — Саратов п. 3.6 а): «просроченных
+    сообщений (с указанием местоположения, исполнителей и проблематики вопроса)»."""
+    clocks = Deadline.objects.filter(case__in=scope.cases(), stage__in=OBLIGATION_STAGES).filter(
+        scope.in_period(period, "due_at", via="case__"), q_was_breached(scope.now)
+    )
+    return list(
+        scope.cases()
+        .filter(pk__in=clocks.values("case_id"))
+        .select_related("municipality", "district", "category", "organisation")
+        .order_by("received_at", "pk")
+    )
+
+
+def repeated_cases(*, scope: Scope, period: Period) -> list[Case]:
+    """Cases received in the period that were reopened or repeat an earlier case."""
+    return list(
+        scope.cases()
+        .filter(scope.in_period(period, "received_at"))
+        .filter(Q(repeat_count__gt=0) | Q(repeats__isnull=False))
+        .select_related("municipality", "district", "category", "organisation")
+        .order_by("received_at", "pk")
+    )
