@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from cases import services
 from cases.actions import ACTION_SPECS, ActionSpec
+from cases.counts import queue_counts_invalidate
 from cases.filtersets import CaseFilterSet
 from cases.models import Case
 from cases.queues import QUEUE_LABELS, queue_apply
@@ -84,6 +85,9 @@ class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         serializer = spec.serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         spec.service(pk, actor=request.user, **serializer.validated_data)
+        queue_counts_invalidate(
+            Case.objects.filter(pk=pk).values_list("municipality_id", flat=True).first()
+        )
         try:
             case = case_get_for_user(user=request.user, pk=pk)
         except NotFound:
