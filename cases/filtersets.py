@@ -8,7 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
-from deadlines.selectors import case_clock_condition, case_overdue_condition, with_nearest_due
+from deadlines.selectors import (
+    annotate_nearest_due,
+    case_clock_condition,
+    case_overdue_condition,
+    has_running_clocks,
+    with_nearest_due,
+)
 from mcu.models import Category, District, Municipality, Organisation
 from mcu.text import fold
 from mcu.timefmt import user_zone
@@ -31,7 +37,8 @@ class CaseOrderingFilter(django_filters.OrderingFilter):
         if not any(o.lstrip("-") == "nearest_due_at" for o in ordering):
             return qs.order_by(*ordering)
         if "nearest_due_at" not in qs.query.annotations:
-            qs = with_nearest_due(qs)
+            # The list prefetches the clocks already; the API gets both.
+            qs = annotate_nearest_due(qs) if has_running_clocks(qs) else with_nearest_due(qs)
         # Cases without a running clock go last in both directions.
         expressions = [
             F("nearest_due_at").desc(nulls_last=True)
@@ -63,18 +70,34 @@ def _visible(model):
 class CaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Поиск"))
     municipality = django_filters.ModelChoiceFilter(
-        queryset=_visible(Municipality), to_field_name="slug", label=_("МО")
+        queryset=_visible(Municipality), to_field_name="slug", label=_("МО"), distinct=False
     )
-    kind = django_filters.MultipleChoiceFilter(choices=CaseKind.choices, label=_("Вид"))
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Канал"))
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, label=_("Статус"))
+    # distinct=False everywhere: every filter is a column of the case or a foreign key
+    # from it (no row is repeated by a join), and DISTINCT over a million rows is a sort.
+    kind = django_filters.MultipleChoiceFilter(
+        choices=CaseKind.choices, label=_("Вид"), distinct=False
+    )
+    channel = django_filters.MultipleChoiceFilter(
+        choices=Channel.choices, label=_("Канал"), distinct=False
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=CaseStatus.choices, label=_("Статус"), distinct=False
+    )
     organization = django_filters.ModelChoiceFilter(
-        field_name="organisation", queryset=_visible(Organisation), label=_("Исполнитель")
+        field_name="organisation",
+        queryset=_visible(Organisation),
+        label=_("Исполнитель"),
+        distinct=False,
     )
     category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(), method="filter_category", label=_("Категория")
+        queryset=Category.objects.all(),
+        method="filter_category",
+        label=_("Категория"),
+        distinct=False,
     )
-    district = django_filters.ModelChoiceFilter(queryset=_visible(District), label=_("Район"))
+    district = django_filters.ModelChoiceFilter(
+        queryset=_visible(District), label=_("Район"), distinct=False
+    )
     fast_track = django_filters.BooleanFilter(label=_("Повышенная важность"))
     received_after = django_filters.DateFilter(
         field_name="received_at", lookup_expr="date__gte", label=_("Поступило с")

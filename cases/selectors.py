@@ -6,6 +6,7 @@ from mcu.exceptions import NotFound
 from mcu.models import Category
 
 from .choices import EventAction
+from .counts import queue_counts_cached
 from .models import Answer, AnswerTemplate, Attachment, Case, CaseEvent
 from .queues import queue_counts
 
@@ -83,5 +84,10 @@ def attachment_get_for_user(*, user, case_pk, pk) -> Attachment:
         raise NotFound() from None
 
 
-def case_queue_counts(*, user) -> dict[str, int]:
-    return queue_counts(Case.objects.visible_to(user), user)
+def case_queue_counts(*, user, cached: bool = True) -> dict[str, int]:
+    """Counts of the user's queues; from the per-scope cache unless ``cached=False``."""
+
+    def compute() -> dict[str, int]:
+        return queue_counts(Case.objects.visible_to(user), user)
+
+    return queue_counts_cached(user, compute) if cached else compute()

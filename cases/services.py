@@ -23,6 +23,7 @@ tests pass ``at`` instead of patching the clock.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -39,6 +40,7 @@ from mcu.text import fold, strip_bidi
 from . import clocks, notify
 from .attachments import attachments_check
 from .choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, EventAction
+from .counts import queue_counts_invalidate
 from .models import Answer, ApprovalRequirement, Attachment, Case, CaseEvent, Feedback
 from .selectors import case_get_for_user
 from .workflow import ACTIONS, SYSTEM, Transition, roles_of, transition_for
@@ -148,6 +150,7 @@ def case_register(
         at=at,
     )
     clocks.on_register(case)
+    _counts_changed(case.municipality_id)
     return case
 
 
@@ -416,6 +419,7 @@ def _step(
     for name, value in fields.items():
         setattr(case, name, value)
     case.status, case.version, case.updated_at = to_status, case.version + 1, at
+    _counts_changed(case.municipality_id)
     return event_record(
         case=case,
         action=event or row.event,
@@ -426,6 +430,12 @@ def _step(
         payload=payload,
         at=at,
     )
+
+
+def _counts_changed(municipality_id: int | None) -> None:
+    """The queue counts of the municipality are stale once this step commits (the cached
+    counts of ``cases.counts``; the sweep's breaches age out with their TTL)."""
+    transaction.on_commit(partial(queue_counts_invalidate, municipality_id))
 
 
 def _same_municipality(case: Case, **objs) -> None:
@@ -1115,7 +1125,9 @@ def _erase(case_ids: list[int], *, actor, reason: str, at: datetime) -> int:
     fields and the reason, never the erased values. Set-based: one UPDATE, one INSERT."""
     if not case_ids:
         return 0
-    cases = list(Case.objects.filter(pk__in=case_ids).only("pk", "status", "version"))
+    cases = list(
+        Case.objects.filter(pk__in=case_ids).only("pk", "status", "version", "municipality_id")
+    )
     Case.objects.filter(pk__in=case_ids).update(
         author_name="", author_url="", author_contacts="", version=F("version") + 1, updated_at=at
     )
@@ -1297,6 +1309,8 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
             for stage in clocks.REGISTRATION_STAGES.get(case.kind, (clocks.ANSWER,))
         ]
     )
+    for municipality_id in {case.municipality_id for case in cases}:
+        _counts_changed(municipality_id)
     for miss in not_started:
         # No calendar for the year: clocks.start logs it and tells the heads, once a year.
         clocks.start(miss.case, miss.stage, at=miss.case.received_at)

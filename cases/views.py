@@ -7,7 +7,6 @@ first) keeps what the user typed and says so.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,13 +15,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from deadlines.selectors import with_nearest_due
+from deadlines.selectors import with_running_clocks
 from mcu.exceptions import DeskError, NotFound, StateConflict
 
 from . import services
 from .actions import ACTION_SPECS
 from .filtersets import CaseFilterSet
 from .forms import BulkAssignForm, NewCaseForm
+from .pagination import (
+    COUNT_CAP,
+    MAX_NUMBERED_PAGE,
+    CappedPaginator,
+    KeysetPage,
+    cursor_decode,
+    cursor_encode,
+    keyset_after,
+)
 from .permissions import can_see_personal_data
 from .queues import QUEUE_LABELS, queue_apply, queues_for
 from .selectors import (
@@ -55,7 +63,9 @@ def case_list_view(request):
     user = request.user
     queue = request.GET.get("queue", "")
     available = queues_for(user)
-    qs = with_nearest_due(case_base_queryset(user=user))
+    # Only the prefetch of the running clocks (the badges); ``nearest_due_at`` is added by
+    # the filterset when the list is sorted by deadline, and only then.
+    qs = with_running_clocks(case_base_queryset(user=user))
     if queue in available:
         qs = queue_apply(qs, queue, user)
     else:
@@ -67,12 +77,31 @@ def case_list_view(request):
         params["ordering"] = "deadline"
     filterset = CaseFilterSet(params or None, queryset=qs, request=request)
     qs = filterset.qs if filterset.is_bound else filterset.queryset
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(qs, PAGE_SIZE)
+    cursor = cursor_decode(request.GET.get("after"))
+    # The keyset only follows the default order (newest first).
+    keyset = not params.get("ordering") or params.get("ordering") == "-received_at"
+    after_page = None
+    if cursor is not None and keyset:
+        after_page = KeysetPage(list(keyset_after(qs, cursor)[: PAGE_SIZE + 1]), PAGE_SIZE)
+        page = None
+    else:
+        page = paginator.get_page(request.GET.get("page"))
+    next_cursor = ""
+    if after_page is not None:
+        next_cursor = after_page.next_cursor
+    elif keyset and page.has_next() and page.number >= MAX_NUMBERED_PAGE:
+        next_cursor = cursor_encode(page.object_list[len(page.object_list) - 1])
     counts = case_queue_counts(user=user)
     context = {
         "filter": filterset,
         "page": page,
-        "total": page.paginator.count,
+        "rows": after_page if after_page is not None else page,
+        "after_page": after_page,
+        "next_cursor": next_cursor,
+        "total": paginator.count,
+        "total_capped": paginator.capped,
+        "count_cap": f"{COUNT_CAP:,}".replace(",", "\u00a0"),
         "queue": queue,
         "queues": [(name, QUEUE_LABELS[name], counts.get(name, 0)) for name in available],
         "can_bulk_assign": _can_bulk_assign(user),

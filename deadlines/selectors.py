@@ -15,13 +15,16 @@ from .models import Deadline, DeadlinePolicy, DeadlineRule
 from .state import q_breached
 
 __all__ = [
+    "annotate_nearest_due",
     "deadline_reassign_allowed",
     "deadline_rule_for",
     "deadline_rules_active",
     "deadline_running",
     "deadlines_for_case",
+    "has_running_clocks",
     "running_clocks",
     "with_nearest_due",
+    "with_running_clocks",
 ]
 
 
@@ -56,14 +59,18 @@ def running_clocks() -> QuerySet[Deadline]:
     return Deadline.objects.running().select_related("policy").order_by("due_at")
 
 
-def with_nearest_due(qs: QuerySet) -> QuerySet:
-    """Annotate a Case queryset with ``nearest_due_at`` and prefetch the running clocks.
+def with_running_clocks(qs: QuerySet) -> QuerySet:
+    """Prefetch the running clocks of a Case queryset (``case.running_deadlines``, policy
+    joined): ``{% case_clock_badge %}`` draws every row without a query of its own."""
+    return qs.prefetch_related(
+        Prefetch("deadlines", queryset=running_clocks(), to_attr="running_deadlines")
+    )
 
-    ``nearest_due_at`` is the earliest due time of the running clocks (breached ones
-    included: they are the most urgent), so a list can sort by deadline in SQL; the
-    prefetch (``case.running_deadlines``, policy joined) lets ``{% case_clock_badge %}``
-    draw every row without a query of its own.
-    """
+
+def annotate_nearest_due(qs: QuerySet) -> QuerySet:
+    """``nearest_due_at``: the earliest due time of the running obligation clocks (breached
+    ones included: they are the most urgent), so a list can sort by deadline in SQL. A
+    correlated subquery per row: only for the deadline ordering, never for a plain list."""
     nearest = (
         Deadline.objects.running()
         .obligations()
@@ -71,13 +78,20 @@ def with_nearest_due(qs: QuerySet) -> QuerySet:
         .order_by("due_at")
         .values("due_at")[:1]
     )
-    return qs.annotate(nearest_due_at=Subquery(nearest)).prefetch_related(
-        Prefetch(
-            "deadlines",
-            queryset=running_clocks(),
-            to_attr="running_deadlines",
-        )
+    return qs.annotate(nearest_due_at=Subquery(nearest))
+
+
+def has_running_clocks(qs: QuerySet) -> bool:
+    return any(
+        getattr(lookup, "to_attr", None) == "running_deadlines"
+        for lookup in qs._prefetch_related_lookups
     )
+
+
+def with_nearest_due(qs: QuerySet) -> QuerySet:
+    """Both of the above: the annotation and the prefetch."""
+    qs = annotate_nearest_due(qs)
+    return qs if has_running_clocks(qs) else with_running_clocks(qs)
 
 
 def case_clock_condition(*args, **conditions) -> Exists:

@@ -108,3 +108,13 @@ def _russian_after_each_test():
     from django.utils import translation
 
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The local-memory cache outlives a test (queue counts are cached per scope, and ids
+    come back after a rollback): every test starts from an empty one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
