@@ -16,12 +16,9 @@ from cases.services import case_register
 from tests.browser.conftest import login
 from tests.factories import CategoryFactory
 
-# serialized_rollback: the flush after a transactional test would drop the rows the data
-# migrations ship (deadline policies, the production calendar) for the tests that follow.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# A transactional test: the flush at its end drops the reference data (policies, the
+# calendar, the personas), which tests/conftest.py puts back for the tests that follow.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def small_png(width: int = 8, height: int = 8) -> bytes:

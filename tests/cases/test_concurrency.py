@@ -88,7 +88,7 @@ postgresql_only = pytest.mark.skipif(
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_executors_accept_at_once_on_postgresql(world, make_case, drive):
     case = drive(make_case(), "assigned")
     colleague = UserFactory(
@@ -109,7 +109,7 @@ def test_two_executors_accept_at_once_on_postgresql(world, make_case, drive):
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_administrators_assign_at_once_on_postgresql(world, make_case, category):
     case = make_case()
     seen = case.version

@@ -74,7 +74,7 @@ def blind_lookup(monkeypatch):
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("lookup", ["as is", "blind"])
 def test_the_same_item_from_several_threads_is_one_case(world, item, request, lookup):
     if lookup == "blind":
@@ -92,7 +92,7 @@ def test_the_same_item_from_several_threads_is_one_case(world, item, request, lo
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_overlapping_batches_from_several_threads_make_each_item_one_case(world, item):
     items = [item(external_id=f"batch-race-{i}") for i in range(N)]
     user = world.users["integration"]
@@ -113,7 +113,7 @@ def test_overlapping_batches_from_several_threads_make_each_item_one_case(world,
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_same_batch_from_several_threads_makes_each_item_one_case(world, item):
     items = [item(external_id=f"batch-race-{i}") for i in range(20)]
     outcomes = _race(world.users["integration"], "/api/v1/ingest/batch/", {"items": items}, 4)
