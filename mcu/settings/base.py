@@ -3,6 +3,9 @@
 With nothing set the desk runs on an embedded default: SQLite in ``var/``, a Celery
 broker on the filesystem (no server), a secret key generated once into ``var/``.
 ``DATABASE_URL`` selects PostgreSQL, ``REDIS_URL`` selects Redis as broker and cache.
+
+Importing the settings writes nothing: the folders of ``var/`` and the generated key are
+made when the desk starts (``mcu.apps.McuConfig.ready``).
 """
 
 import secrets
@@ -15,20 +18,23 @@ from .env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _generated_secret_key() -> str:
-    """Development only: a key generated once and kept in ``var/`` across restarts."""
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+def _stored_secret_key(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_secret("SECRET_KEY") or _generated_secret_key()
+# Development only: a key generated once and kept in var/ across restarts. When the file is
+# not there yet, this process makes a key and McuConfig.ready() stores it (first one wins).
+SECRET_KEY = env_secret("SECRET_KEY") or _stored_secret_key(VAR_DIR / "secret_key")
+GENERATED_SECRET_KEY_FILE = None
+if not SECRET_KEY:
+    SECRET_KEY = secrets.token_urlsafe(50)
+    GENERATED_SECRET_KEY_FILE = VAR_DIR / "secret_key"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -183,7 +189,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -247,12 +252,13 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
     CELERY_BROKER_URL = "filesystem://"
-    for _sub in ("out", "processed"):
-        (CELERY_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    # The folders are made at start-up (McuConfig.ready); the control folder (exchange
+    # tables) would otherwise be "control/" in the working directory.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

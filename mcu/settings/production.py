@@ -8,6 +8,7 @@ from .env import env_bool, env_int, env_list, env_secret
 DJANGO_ENV = "production"
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY")
+GENERATED_SECRET_KEY_FILE = None  # never a generated key in production
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to at least 50 random characters")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")

@@ -3,6 +3,7 @@
 from .base import *  # noqa: F403
 
 DEBUG = False
+GENERATED_SECRET_KEY_FILE = None  # a key of the process; the suite stores nothing in var/
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True

@@ -4,6 +4,7 @@ exactly one event with actor, from → to, reason and payload, and the clocks it
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cases import services
@@ -492,6 +493,8 @@ def test_an_interim_answer_closes_the_reassignment_window(world, make_case, driv
     assert "reassign_window" in _met(case)
 
 
+# Received "now" on 20 December 2026, whatever today is.
+@time_machine.travel(dt.datetime(2026, 12, 20, 3, tzinfo=dt.UTC), tick=False)
 def test_a_case_is_registered_even_when_a_term_needs_a_missing_calendar_year(world):
     """A December appeal whose 30 days run into a year without data: the case is kept,
     the clock is not started and the heads are told to load the calendar (once)."""
