@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from deadlines.calendars import calendars_invalidate
 from mcu.choices import Role
 from tests.factories import CaseFactory, UserFactory
 
@@ -14,6 +15,14 @@ NSK = ZoneInfo("Asia/Novokuznetsk")  # Междуреченск, the world's mun
 def nsk(*args) -> datetime:
     """A local time of Междуреченск: ``nsk(2026, 5, 18, 9)``."""
     return datetime(*args, tzinfo=NSK)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    # Each test sees its own calendar rows, not a calendar cached by the previous test.
+    calendars_invalidate()
+    yield
+    calendars_invalidate()
 
 
 @pytest.fixture
