@@ -29,13 +29,13 @@ CLOCK_SHIFT_VAR = "DESK_TEST_CLOCK_SHIFT_DAYS"
 _db_blocker = None
 
 
-# The longest files start first, each on a worker of its own (--dist loadfile), so the rest
-# of the suite runs beside them instead of after them.
+# The longest files start first, each on a worker of its own (--dist loadfile with
+# --no-loadscope-reorder, pyproject.toml), so the rest of the suite runs beside them
+# instead of after them.
 SLOW_FIRST = (
     "tests/integration/test_celery_sweep.py",  # waits for beat's minute boundary (≤ 60 s)
     "tests/mcu/test_seed_demo.py",
     "tests/deadlines/test_engine_properties.py",
-    "tests/browser/test_workflow_path.py",
 )
 
 
