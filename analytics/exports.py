@@ -27,16 +27,26 @@ def csv_text(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
     return out.getvalue()
 
 
-def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence], *, title: str) -> bytes:
+#: what Excel refuses in a sheet's name
+_SHEET_FORBIDDEN = str.maketrans("", "", ":\\/?*[]")
+
+
+def xlsx_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
+    """An XLSX file with one sheet per ``(title, headers, rows)`` (titles cut to 31)."""
     book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = str(title)[:31]
-    sheet.append([str(h) for h in headers])
-    for row in rows:
-        sheet.append(list(row))
+    book.remove(book.active)
+    for title, headers, rows in sheets:
+        sheet = book.create_sheet(str(title).translate(_SHEET_FORBIDDEN)[:31])
+        sheet.append([str(h) for h in headers])
+        for row in rows:
+            sheet.append(list(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence], *, title: str) -> bytes:
+    return xlsx_workbook([(title, headers, rows)])
 
 
 def table_response(

@@ -3,7 +3,6 @@
 selectors as the pages: totals by channel and kind, overdue cases with location, executor
 and problem, the rating, TOP-5, the heat map, rising problems and repeated cases."""
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from mcu.models import Municipality
 
 from . import tables
-from .exports import openpyxl
+from .exports import openpyxl, xlsx_workbook
 from .indicators import (
     Period,
     Scope,
@@ -109,13 +108,7 @@ def weekly_note_html(note: WeeklyNote) -> str:
 def weekly_note_xlsx(note: WeeklyNote) -> bytes:
     if openpyxl is None:  # pragma: no cover
         raise RuntimeError("openpyxl is not installed")
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for i, (title, headers, rows) in enumerate(note.sections, 1):
-        sheet = book.create_sheet(f"{i}. {title}"[:31].replace(":", ""))
-        sheet.append([str(h) for h in headers])
-        for row in rows:
-            sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_workbook(
+        (f"{i}. {title}", headers, rows)
+        for i, (title, headers, rows) in enumerate(note.sections, 1)
+    )

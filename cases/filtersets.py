@@ -15,6 +15,7 @@ from deadlines.selectors import (
     has_running_clocks,
     with_nearest_due,
 )
+from deadlines.state import q_at_risk
 from mcu.models import Category, District, Municipality, Organisation
 from mcu.text import fold
 from mcu.timefmt import user_zone
@@ -159,10 +160,8 @@ class CaseFilterSet(django_filters.FilterSet):
         return self._apply(queryset, value, case_overdue_condition())
 
     def filter_at_risk(self, queryset, name, value):
-        # Warned (the warning share of the term has passed), not yet breached.
-        return self._apply(
-            queryset, value, case_clock_condition(warned_at__isnull=False, breached_at__isnull=True)
-        )
+        # The warning share of the term has passed, not yet due (deadlines.state).
+        return self._apply(queryset, value, case_clock_condition(q_at_risk()))
 
     def filter_due_today(self, queryset, name, value):
         # A running clock due today, "today" in the user's municipality zone.

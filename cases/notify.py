@@ -27,7 +27,7 @@ from deadlines.calendars import calendar_for
 from deadlines.engine import CalendarDataMissing, next_working_moment
 from mcu.models import Notification
 from mcu.notifications import notify
-from mcu.people import CasePeople, people_for_case
+from mcu.people import people_for_case
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +92,6 @@ def working_moment(case, at: datetime) -> datetime | None:
     return moment if moment > at else None
 
 
-def _people(case) -> CasePeople:
-    return people_for_case(case)
-
-
 # -- one function per notice ----------------------------------------------------------------
 
 
@@ -104,7 +100,7 @@ def assigned(case, *, event, actor) -> None:
         case,
         event="assigned",
         subject=event.pk,
-        recipients=_people(case).executors,
+        recipients=people_for_case(case).executors,
         title=_("Назначено вашей организации: %(number)s") % {"number": case},
         body=_(
             "Если сообщение не относится к вашей компетенции, запросите переназначение "
@@ -119,7 +115,7 @@ def fast_track_proposed(case, *, event, actor) -> None:
         case,
         event="fast_track_proposed",
         subject=event.pk,
-        recipients=_people(case).curators,
+        recipients=people_for_case(case).curators,
         title=_("Предложено отметить повышенную важность: %(number)s") % {"number": case},
         body=_("Повышенная важность определяется куратором (Междуреченск 3.8)."),
         actor=actor,
@@ -127,7 +123,7 @@ def fast_track_proposed(case, *, event, actor) -> None:
 
 
 def fast_track_set(case, *, event, actor) -> None:
-    people = _people(case)
+    people = people_for_case(case)
     _send(
         case,
         event="fast_track",
@@ -143,7 +139,7 @@ def reassignment_requested(case, *, event, actor, reason: str) -> None:
         case,
         event="reassignment_requested",
         subject=event.pk,
-        recipients=_people(case).administrators,
+        recipients=people_for_case(case).administrators,
         title=_("Исполнитель просит переназначить %(number)s") % {"number": case},
         body=reason,
         actor=actor,
@@ -155,14 +151,14 @@ def interim_submitted(case, *, event, actor) -> None:
         case,
         event="interim_answer",
         subject=event.pk,
-        recipients=_people(case).administrators,
+        recipients=people_for_case(case).administrators,
         title=_("Промежуточный ответ ждёт проверки: %(number)s") % {"number": case},
         actor=actor,
     )
 
 
 def interim_published(case, *, event, actor, promised_at: datetime) -> None:
-    people = _people(case)
+    people = people_for_case(case)
     _send(
         case,
         event="interim_published",
@@ -191,7 +187,7 @@ def interim_returned(case, *, event, actor, reason: str) -> None:
         case,
         event="interim_returned",
         subject=event.pk,
-        recipients=_people(case).responsible,
+        recipients=people_for_case(case).responsible,
         title=_("Промежуточный ответ возвращён: %(number)s") % {"number": case},
         body=reason,
         actor=actor,
@@ -203,7 +199,7 @@ def answer_submitted(case, *, event, actor) -> None:
         case,
         event="answer_submitted",
         subject=event.pk,
-        recipients=_people(case).administrators,
+        recipients=people_for_case(case).administrators,
         title=_("Ответ на проверке: %(number)s") % {"number": case},
         actor=actor,
     )
@@ -214,7 +210,7 @@ def approval_requested(case, *, event, actor) -> None:
         case,
         event="approval_requested",
         subject=event.pk,
-        recipients=_people(case).curators,
+        recipients=people_for_case(case).curators,
         title=_("Ответ ждёт согласования: %(number)s") % {"number": case},
         actor=actor,
     )
@@ -225,7 +221,7 @@ def answer_returned(case, *, event, actor, reason: str) -> None:
         case,
         event="answer_returned",
         subject=event.pk,
-        recipients=_people(case).executors,
+        recipients=people_for_case(case).executors,
         title=_("Ответ возвращён на доработку: %(number)s") % {"number": case},
         body=reason,
         actor=actor,
@@ -233,7 +229,7 @@ def answer_returned(case, *, event, actor, reason: str) -> None:
 
 
 def reopened(case, *, event, actor, reason: str) -> None:
-    people = _people(case)
+    people = people_for_case(case)
     _send(
         case,
         event="reopened",

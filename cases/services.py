@@ -158,6 +158,11 @@ def case_register(
 REGISTRARS = (Role.ADMINISTRATOR, Role.HEAD)
 
 
+def case_may_register(user) -> bool:
+    """May the user take items in by hand («Новое обращение»)?"""
+    return bool(_roles(user) & set(REGISTRARS)) and user.municipality_id is not None
+
+
 @transaction.atomic
 def case_register_by_staff(
     *,
@@ -177,7 +182,7 @@ def case_register_by_staff(
     сообщений в официальных аккаунтах»). In the actor's municipality; the kinds an
     administrator coordinates only."""
     at = _now(at)
-    if not (_roles(actor) & set(REGISTRARS)) or actor.municipality_id is None:
+    if not case_may_register(actor):
         raise NotAllowed()
     if kind not in actor.coordinated_kinds and actor.role == Role.ADMINISTRATOR:
         raise InvalidInput(_("Вы не координируете этот вид сообщений."), field="kind")
@@ -1125,9 +1130,7 @@ def _erase(case_ids: list[int], *, actor, reason: str, at: datetime) -> int:
     fields and the reason, never the erased values. Set-based: one UPDATE, one INSERT."""
     if not case_ids:
         return 0
-    cases = list(
-        Case.objects.filter(pk__in=case_ids).only("pk", "status", "version", "municipality_id")
-    )
+    cases = list(Case.objects.filter(pk__in=case_ids).only("pk", "status"))
     Case.objects.filter(pk__in=case_ids).update(
         author_name="", author_url="", author_contacts="", version=F("version") + 1, updated_at=at
     )

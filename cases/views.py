@@ -158,7 +158,7 @@ def case_bulk_assign_view(request):
 def case_new_view(request):
     """«Новое обращение»: a hotline call, a 59-ФЗ appeal, a post found by manual
     monitoring. The new case opens on its card with its clocks running."""
-    if not services.case_role_may(request.user, "assign"):
+    if not services.case_may_register(request.user):
         return render(request, "403.html", status=403)
     form = NewCaseForm(request.POST or None, user=request.user)
     status = 200

@@ -432,28 +432,25 @@ def test_a_past_due_clock_not_yet_swept_is_breached_in_the_api_and_on_the_badge(
         assert badge.state == "breached" and "просрочено" in badge.text
 
 
-def test_clock_state_at_risk_and_paused():
+def test_clock_state_at_risk_and_paused(world):
     from types import SimpleNamespace
 
     from deadlines.calendars import calendar_for
 
-    policy = SimpleNamespace(is_working_time=True)
     clock = SimpleNamespace(
         met_at=None,
         cancelled_at=None,
         breached_at=None,
         due_at=nsk(2026, 5, 20, 10, 0),
         warn_at=nsk(2026, 5, 20, 8, 0),
-        policy=policy,
+        policy=SimpleNamespace(is_working_time=True),
     )
-    assert clock_state(clock, now=TUESDAY_10) == "running"
-    assert clock_state(clock, now=nsk(2026, 5, 20, 9, 0)) == "at_risk"
-    municipality = SimpleNamespace(pk=None, slug="x", timezone="Asia/Novokuznetsk")
-    try:
-        calendar = calendar_for(municipality)
-    except Exception:  # the calendar needs a real municipality row in this project
-        return
+    calendar = calendar_for(world.mun)
+    assert clock_state(clock, now=TUESDAY_10, calendar=calendar) == "running"
+    assert clock_state(clock, now=nsk(2026, 5, 20, 9, 0), calendar=calendar) == "at_risk"
+    # Out of working hours a working-time clock waits for the morning.
     assert clock_state(clock, now=nsk(2026, 5, 19, 20, 0), calendar=calendar) == "paused"
+    assert clock_state(clock, now=nsk(2026, 5, 19, 20, 0)) == "running"  # no calendar given
 
 
 # -- A lost race on the card says so -----------------------------------------------------------
