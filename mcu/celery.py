@@ -11,18 +11,29 @@ app = Celery("mcu")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def _every_minute():
+    """crontab "* * * * *", or every ``DESK_BEAT_TICK_SECONDS`` seconds when that is set: the
+    integration tests run a real beat and need not wait for a minute boundary."""
+    tick = os.environ.get("DESK_BEAT_TICK_SECONDS")
+    return float(tick) if tick else crontab()
+
+
 app.conf.beat_schedule = {
     # Every minute: mark breaches, send warnings, escalate (DESIGN §4 "Enforcement").
     # crontab "* * * * *" — https://crontab.guru/#*_*_*_*_*
-    "deadlines-sweep": {"task": "deadlines.sweep", "schedule": crontab()},
+    "deadlines-sweep": {"task": "deadlines.sweep", "schedule": _every_minute()},
     # Every minute: close published cases whose resident gave no reaction in time
     # (Междуреченск 3.6: two days after publication).
-    "cases-close-unreacted": {"task": "cases.close_unreacted", "schedule": crontab()},
+    "cases-close-unreacted": {"task": "cases.close_unreacted", "schedule": _every_minute()},
     # Every minute: deliver e-mail / Telegram notifications whose time has come.
-    "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": crontab()},
+    "notifications-deliver": {"task": "mcu.deliver_notifications", "schedule": _every_minute()},
     # Every minute: recomputes of clocks that calendar or rule edits left in the outbox
     # (the broker was down, or a worker died mid-task).
-    "deadlines-recompute-pending": {"task": "deadlines.recompute_pending", "schedule": crontab()},
+    "deadlines-recompute-pending": {
+        "task": "deadlines.recompute_pending",
+        "schedule": _every_minute(),
+    },
     # Daily at 03:30 UTC: residents' personal data of long finished cases (152-ФЗ).
     # crontab "30 3 * * *" — https://crontab.guru/#30_3_*_*_*
     "cases-retention-erase": {

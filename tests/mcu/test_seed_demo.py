@@ -3,11 +3,13 @@
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import timezone
 
 from cases.choices import CaseStatus
 from cases.models import Case
+from deadlines.sweep import deadlines_sweep
 from mcu.choices import Role
-from mcu.models import Municipality, Organisation, User
+from mcu.models import Municipality, Notification, Organisation, User
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +74,10 @@ def test_seed_demo_is_complete_and_idempotent(empty_desk):
     assert Case.objects.filter(municipality=mzh, status=CaseStatus.NEW).count() >= 10
     # Every case carries its audit trail from registration on.
     assert not Case.objects.filter(events__isnull=True).exists()
+
+    # The demo starts settled: its invented history mails nobody, and the first sweep
+    # of the new desk finds nothing left to mark.
+    assert Notification.objects.exists()
+    assert not Notification.objects.filter(email_status=Notification.Status.PENDING).exists()
+    assert not Notification.objects.filter(telegram_status=Notification.Status.PENDING).exists()
+    assert deadlines_sweep(now=timezone.now()).breached == 0

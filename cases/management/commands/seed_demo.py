@@ -16,8 +16,9 @@ from cases.demo.texts import ANSWER_TEMPLATES, NAMES, STREETS, TOPICS
 from cases.models import AnswerTemplate, ApprovalRequirement, Case
 from cases.services import case_register
 from deadlines.services import deadline_municipal_rules_load
+from deadlines.sweep import deadlines_sweep
 from mcu.choices import Role
-from mcu.models import Category, District, Municipality, Organisation, User
+from mcu.models import Category, District, Municipality, Notification, Organisation, User
 from mcu.reference_data import CATEGORY_TREE, MEZHDURECHENSK_ORGANISATIONS, MUNICIPALITIES
 
 DEMO_SOURCE = "demo"
@@ -248,7 +249,17 @@ class Command(BaseCommand):
                 )
             created += 1
         created += self.seed_other_municipality(municipalities["saratov"], rng, now)
+        self.settle_notices(now)
         return created
+
+    def settle_notices(self, now) -> None:
+        """A new demo desk starts settled: the sweep has marked what was already overdue,
+        and the notices about the invented history stay in the desk without being mailed
+        to the demo addresses (a first sweep would otherwise send hundreds of e-mails)."""
+        deadlines_sweep(now=now)
+        pending = Notification.Status.PENDING
+        Notification.objects.filter(email_status=pending).update(email_status="")
+        Notification.objects.filter(telegram_status=pending).update(telegram_status="")
 
     def seed_other_municipality(self, mun, rng, now) -> int:
         """A few cases elsewhere, so that scoping is visible in the demo."""
