@@ -235,8 +235,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"ingest": "600/min", "ingest_batch": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "MCU case desk API",
-    "DESCRIPTION": "Cases of a municipal control centre: ingest, workflow, deadlines.",
+    "TITLE": "API МЦУ: сообщения и обращения жителей",
+    "DESCRIPTION": (
+        "Сообщения и обращения жителей муниципального центра управления: приём от "
+        "интеграций («Инцидент Менеджмент», ПОС), работа по делам, сроки, аналитика. "
+        "Вход по токену интеграции (`Authorization: Token …`) или по сессии рабочего места. "
+        "[Вернуться в рабочее место](/)"
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

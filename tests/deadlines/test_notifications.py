@@ -106,6 +106,13 @@ def test_two_deliveries_send_one_email(alice):
     assert (row.email_status, row.attempts) == ("sent", 1)
 
 
+def test_the_email_links_to_the_case_with_the_desks_absolute_address(alice, settings):
+    settings.DESK_BASE_URL = "https://desk.example.org/"
+    _notify(alice)
+    notifications_deliver()
+    assert "https://desk.example.org/cases/1/" in mail.outbox[0].body
+
+
 def test_a_worker_that_read_the_row_late_cannot_claim_it(alice):
     row = _notify(alice)
     now = timezone.now()

@@ -40,9 +40,14 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
+        # Links in e-mails and Telegram messages are absolute (mcu/notifications.py).
+        env = {**os.environ}
+        env.setdefault("DESK_BASE_URL", f"http://{host}:{port}")
         procs: dict[str, subprocess.Popen] = {}
         for name, cmd in commands.items():
-            procs[name] = subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)
+            procs[name] = subprocess.Popen(
+                cmd, cwd=settings.BASE_DIR, env=env, start_new_session=True
+            )
 
         stopping = False
 
