@@ -104,6 +104,25 @@ def pytest_runtest_teardown(item, nextitem):
                 reference_data_ensure()
 
 
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """Data built once for a whole module (Django's ``setUpTestData`` for pytest): the
+    module's fixtures write inside an outer transaction that is rolled back after its last
+    test, and each test's own transaction nests in it as a savepoint, so a test still
+    sees the module's data as built, whatever the test before it did. Not for modules
+    with transactional tests (browser, races), which commit."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
 def world(db):
     loaded = World.load()

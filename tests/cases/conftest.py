@@ -2,6 +2,7 @@
 a case to any status through the real services (one persona per role, tests/conftest.py)."""
 
 import datetime as dt
+import functools
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -25,10 +26,21 @@ def png(name: str = "foto.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PNG, content_type="image/png")
 
 
+def roads_repair():
+    """«Дороги → Ремонт дорог» (kept when a module built it already, ``module_db``)."""
+    from mcu.models import Category
+
+    sector = Category.objects.filter(code="roads").first() or CategoryFactory(
+        code="roads", name="Дороги"
+    )
+    return Category.objects.filter(code="roads-repair").first() or CategoryFactory(
+        code="roads-repair", name="Ремонт дорог", parent=sector
+    )
+
+
 @pytest.fixture
 def category(db):
-    sector = CategoryFactory(code="roads", name="Дороги")
-    return CategoryFactory(code="roads-repair", name="Ремонт дорог", parent=sector)
+    return roads_repair()
 
 
 @pytest.fixture
@@ -38,20 +50,7 @@ def district(world):
 
 @pytest.fixture
 def make_case(world):
-    def make(kind: str = "incident", channel: str | None = None, mun=None, **fields):
-        channel = (
-            channel
-            or {"incident": "vk", "pos": "pos", "appeal": "letter", "hotline": "phone"}[kind]
-        )
-        return services.case_register(
-            municipality=mun or world.mun,
-            kind=kind,
-            channel=channel,
-            text=fields.pop("text", "Яма на дороге у дома 5 по ул. Кузнецкой"),
-            **fields,
-        )
-
-    return make
+    return functools.partial(register_case, world)
 
 
 @pytest.fixture
@@ -64,46 +63,81 @@ def require_approval(world):
     return require
 
 
+DRIVE_ORDER = [
+    CaseStatus.NEW,
+    CaseStatus.ASSIGNED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.ON_REVIEW,
+    CaseStatus.ON_APPROVAL,
+    CaseStatus.APPROVED,
+    CaseStatus.PUBLISHED,
+]
+
+
+def drive_case(world, category, case, target: str, *, org=None):
+    """Take ``case`` to ``target``: every step through the services, by the personas."""
+    u = world.users
+    goal = DRIVE_ORDER.index(target)
+    if goal >= 1:
+        case = services.case_assign(
+            case.pk, actor=u["administrator"], organisation=org or world.org, category=category
+        )
+    if goal >= 2:
+        case = services.case_accept(case.pk, actor=u["executor"])
+    if goal >= 3:
+        case = services.case_submit_answer(
+            case.pk,
+            actor=u["executor"],
+            text="Яма заделана, фото прилагаем.",
+            attachments=[png()],
+        )
+    if goal >= 4:
+        case = services.case_approve(case.pk, actor=u["administrator"])
+    if goal >= 5 and case.status == CaseStatus.ON_APPROVAL:
+        case = services.case_approve(case.pk, actor=u["curator"])
+    if goal >= 6:
+        case = services.case_publish(case.pk, actor=u["administrator"])
+    case.refresh_from_db()
+    assert case.status == target, (case.status, target)
+    return case
+
+
+def register_case(world, kind: str = "incident", channel: str | None = None, mun=None, **fields):
+    channel = (
+        channel or {"incident": "vk", "pos": "pos", "appeal": "letter", "hotline": "phone"}[kind]
+    )
+    return services.case_register(
+        municipality=mun or world.mun,
+        kind=kind,
+        channel=channel,
+        text=fields.pop("text", "Яма на дороге у дома 5 по ул. Кузнецкой"),
+        **fields,
+    )
+
+
 @pytest.fixture
 def drive(world, category):
     """``drive(case, "published")``: every step through the services, by the personas."""
-    u = world.users
+    return functools.partial(drive_case, world, category)
 
-    def go(case, target: str, *, org=None):
-        order = [
-            CaseStatus.NEW,
-            CaseStatus.ASSIGNED,
-            CaseStatus.IN_PROGRESS,
-            CaseStatus.ON_REVIEW,
-            CaseStatus.ON_APPROVAL,
-            CaseStatus.APPROVED,
-            CaseStatus.PUBLISHED,
-        ]
-        goal = order.index(target)
-        if goal >= 1:
-            case = services.case_assign(
-                case.pk, actor=u["administrator"], organisation=org or world.org, category=category
-            )
-        if goal >= 2:
-            case = services.case_accept(case.pk, actor=u["executor"])
-        if goal >= 3:
-            case = services.case_submit_answer(
-                case.pk,
-                actor=u["executor"],
-                text="Яма заделана, фото прилагаем.",
-                attachments=[png()],
-            )
-        if goal >= 4:
-            case = services.case_approve(case.pk, actor=u["administrator"])
-        if goal >= 5 and case.status == CaseStatus.ON_APPROVAL:
-            case = services.case_approve(case.pk, actor=u["curator"])
-        if goal >= 6:
-            case = services.case_publish(case.pk, actor=u["administrator"])
-        case.refresh_from_db()
-        assert case.status == target, (case.status, target)
-        return case
 
-    return go
+@pytest.fixture(scope="module")
+def case_in_status(module_db):
+    """``case_in_status[status]``: one incident in each status up to publication, built
+    once for the module (the curator's approval required, so «on_approval» is reached)."""
+    from tests.reference import World
+
+    world = World.load()
+    ApprovalRequirement.objects.update_or_create(
+        municipality=world.mun, kind="incident", defaults={"required": True}
+    )
+    category = roads_repair()
+    return {
+        status: drive_case(world, category, register_case(world), status)
+        if status != "new"
+        else register_case(world)
+        for status in DRIVE_ORDER
+    }
 
 
 def future(hours: int = 48) -> dt.datetime:

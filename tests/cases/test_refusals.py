@@ -98,9 +98,10 @@ def _assert_unchanged(case, version, events):
         if persona not in ALLOWED[action]
     ],
 )
-def test_a_role_that_may_not_act_gets_403(world, make_case, drive, action, persona):
+def test_a_role_that_may_not_act_gets_403(world, case_in_status, action, persona):
     status, call = CALLS[action]
-    case = _prepare(world, make_case, drive, status)
+    case = case_in_status[status]
+    case.refresh_from_db()
     version, events = case.version, CaseEvent.objects.filter(case=case).count()
     user = world.users[persona]
     # A user who does not see the case learns nothing about it: 404, not 403.
