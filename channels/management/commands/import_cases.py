@@ -25,6 +25,7 @@ from ...import_services import (
     import_mappings_for,
     import_report_rows,
 )
+from ...imports import ImportRefused
 from ...models_import import ImportStatus
 
 BAR_WIDTH = 30
@@ -69,8 +70,10 @@ class Command(BaseCommand):
                         channel=options["channel"],
                         from_command=True,
                     )
-            except DeskError as exc:
+            except ImportRefused as exc:
                 raise CommandError(f"Файл не принят: {exc.message}") from None
+            except DeskError as exc:
+                raise CommandError(str(exc.message)) from None
         job = import_job_run(job.pk, progress=self._progress)
         if self._bar_on:
             self.stderr.write("")
