@@ -87,13 +87,22 @@ def _job_for(request, pk: int) -> ImportJob:
     return job
 
 
+#: rejected rows shown on the job's page; all of them are in the report
+REJECTED_PREVIEW = 10
+
+
+def _job_context(job: ImportJob) -> dict:
+    preview = job.rejected_rows[:REJECTED_PREVIEW] if job.is_finished else []
+    return {"job": job, "formats": export_formats(), "rejected_preview": preview}
+
+
 @login_required
 @require_GET
 def import_job_view(request, pk: int):
     if not import_allowed(request.user):
         return _forbidden(request)
     job = _job_for(request, pk)
-    return render(request, "channels/import_job.html", {"job": job, "formats": export_formats()})
+    return render(request, "channels/import_job.html", _job_context(job))
 
 
 @login_required
@@ -103,9 +112,7 @@ def import_progress_view(request, pk: int):
     if not import_allowed(request.user):
         return _forbidden(request)
     job = _job_for(request, pk)
-    return render(
-        request, "channels/_import_progress.html", {"job": job, "formats": export_formats()}
-    )
+    return render(request, "channels/_import_progress.html", _job_context(job))
 
 
 @login_required

@@ -85,6 +85,10 @@ def test_upload_runs_the_task_and_the_job_page_shows_the_counts_and_the_report(
     assert "Обработано 3 из 3 строк (100 %)" in page
     assert "hx-trigger" not in page  # nothing to poll any more
     assert reverse("channels:import-report", args=[job.pk, "xlsx"]) in page
+    # The first rejected rows on the page itself, with their reasons.
+    assert "<td>Дата поступления «когда-то» не распознана" in page
+    job.refresh_from_db()
+    assert [e["row"] for e in job.rejected_rows] == [4]  # stored, not only in memory
 
     report = client.get(reverse("channels:import-report", args=[job.pk, "csv"]))
     assert report["Content-Type"] == "text/csv; charset=utf-8"

@@ -12,7 +12,7 @@ from cases.choices import CaseStatus, EventAction
 from cases.models import Case, CaseEvent
 from channels.import_services import import_job_create, import_job_run, import_report_rows
 from channels.models import IngestRecord
-from channels.models_import import ImportStatus
+from channels.models_import import ImportJob, ImportStatus
 from deadlines.models import Deadline
 from tests.factories import CategoryFactory
 
@@ -27,7 +27,8 @@ def run(world, content: bytes, *, name="export.csv", user="administrator", chann
         mapping=mapping_default(),
         channel=channel,
     )
-    return import_job_run(job.pk)
+    import_job_run(job.pk)
+    return ImportJob.objects.get(pk=job.pk)  # what was stored, not what is in memory
 
 
 def reasons(job) -> dict[int, str]:
