@@ -46,3 +46,6 @@ class IngestRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}"
+
+
+from .models_import import ImportJob, ImportMapping  # noqa: E402, F401  (DESIGN §5 «Import»)

@@ -36,7 +36,7 @@ from mcu.models import Category, Municipality
 
 from .models import IngestRecord
 
-__all__ = ["IngestKeyTaken", "IngestResult", "ingest_batch", "ingest_item"]
+__all__ = ["IngestKeyTaken", "IngestResult", "ingest_batch", "ingest_item", "ingest_with"]
 
 KIND_BY_CHANNEL: dict[str, str] = {
     channel: kind for kind, channels in CHANNELS_BY_KIND.items() for channel in channels
@@ -251,7 +251,14 @@ def ingest_batch(*, actor, items: list[dict]) -> list[IngestResult]:
     savepoint is rolled back, and the items are registered one by one, each in its own
     savepoint: slower, and the same answer.
     """
-    intake = _Intake(actor)
+    return ingest_with(_Intake(actor), items)
+
+
+def ingest_with(intake: _Intake, items: list[dict]) -> list[IngestResult]:
+    """``ingest_batch`` for an intake made by the caller: the import of exports
+    (``channels.import_services``) takes rows in through here, as another kind of account
+    into a municipality it chose."""
+    actor = intake.actor
     intake.preload_categories({d.get("category_hint") or "" for d in items})
     keys = [intake.key(d) for d in items]
     known = intake.existing(keys)

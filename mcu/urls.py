@@ -47,6 +47,7 @@ urlpatterns = [
     path("notifications/read/", views.notification_mark_read, name="notifications-read"),
     path("cases/", include("cases.urls")),
     path("analytics/", include("analytics.urls")),
+    path("channels/", include("channels.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

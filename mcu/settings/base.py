@@ -289,6 +289,10 @@ ATTACHMENT_MAX_FILES = 10
 MAX_REQUEST_BYTES = ATTACHMENT_MAX_FILES * ATTACHMENT_MAX_BYTES + 1024 * 1024
 # Any other body (JSON, a plain form): a view may allow more (``max_body_bytes``).
 MAX_BODY_BYTES = env_int("MAX_BODY_KB", 1024) * 1024
+# The import of exports (channels.imports): the file, what its archive may unpack to, rows.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 20) * 1024 * 1024
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 300) * 1024 * 1024
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 # Nesting deeper than this in a JSON body is refused with a 400 (not a RecursionError).
 API_JSON_MAX_DEPTH = 32
 

@@ -1,0 +1,1 @@
+from .admin_import import ImportJobAdmin, ImportMappingAdmin  # noqa: F401

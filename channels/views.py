@@ -1,0 +1,135 @@
+"""The import page (DESIGN §5 «Import»): upload, progress, the rejected-rows report.
+
+Thin views over ``channels.import_services``. The upload's body is limited before it is
+read (``max_body_bytes``, ``RequestSizeLimitMiddleware``); the run goes to Celery after
+the job's row is committed, and the job page polls its counts with htmx.
+"""
+
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from analytics.exports import export_formats, table_response
+from mcu.exceptions import DeskError
+
+from .forms import ImportUploadForm
+from .import_services import (
+    import_allowed,
+    import_job_create,
+    import_jobs_for,
+    import_report_rows,
+)
+from .models_import import ImportJob
+
+#: the file at its limit, plus the form's other fields and the multipart envelope
+IMPORT_MAX_BODY_BYTES = settings.IMPORT_MAX_UPLOAD_BYTES + 256 * 1024
+
+
+def _forbidden(request):
+    return render(request, "403.html", status=403)
+
+
+def _enqueue(job_id: int) -> None:
+    from .tasks import import_run
+
+    import_run.delay(job_id)
+
+
+@login_required
+def import_view(request):
+    """Upload an export; the recent jobs of the municipality below."""
+    user = request.user
+    if not import_allowed(user):
+        return _forbidden(request)
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, municipality=user.municipality
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    job = import_job_create(
+                        actor=user,
+                        municipality=user.municipality,
+                        upload=data["file"],
+                        mapping=data["mapping"],
+                        channel=data["channel"],
+                    )
+                    transaction.on_commit(partial(_enqueue, job.pk))
+            except DeskError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            else:
+                return redirect("channels:import-job", pk=job.pk)
+        status = 400
+    context = {"form": form, "jobs": import_jobs_for(user)}
+    return render(request, "channels/imports.html", context, status=status)
+
+
+import_view.max_body_bytes = IMPORT_MAX_BODY_BYTES
+
+
+def _job_for(request, pk: int) -> ImportJob:
+    job = (
+        ImportJob.objects.filter(pk=pk, municipality_id=request.user.municipality_id)
+        .select_related("uploaded_by", "mapping")
+        .first()
+    )
+    if job is None:
+        raise Http404
+    return job
+
+
+#: rejected rows shown on the job's page; all of them are in the report
+REJECTED_PREVIEW = 10
+
+
+def _job_context(job: ImportJob) -> dict:
+    preview = job.rejected_rows[:REJECTED_PREVIEW] if job.is_finished else []
+    return {"job": job, "formats": export_formats(), "rejected_preview": preview}
+
+
+@login_required
+@require_GET
+def import_job_view(request, pk: int):
+    if not import_allowed(request.user):
+        return _forbidden(request)
+    job = _job_for(request, pk)
+    return render(request, "channels/import_job.html", _job_context(job))
+
+
+@login_required
+@require_GET
+def import_progress_view(request, pk: int):
+    """The job's card, which the page polls while the job runs."""
+    if not import_allowed(request.user):
+        return _forbidden(request)
+    job = _job_for(request, pk)
+    return render(request, "channels/_import_progress.html", _job_context(job))
+
+
+@login_required
+@require_GET
+def import_report_view(request, pk: int, fmt: str):
+    """The rejected rows with their reasons, as CSV or XLSX."""
+    if not import_allowed(request.user):
+        return _forbidden(request)
+    job = _job_for(request, pk)
+    headers, rows = import_report_rows(job)
+    response = table_response(
+        fmt,
+        filename=f"import-{job.pk}-rejected",
+        title=_("Отклонённые строки"),
+        headers=headers,
+        rows=rows,
+    )
+    if response is None:
+        raise Http404
+    return response
