@@ -191,6 +191,12 @@ def case_register_by_staff(
     received_at = received_at or at
     if received_at > at + timedelta(minutes=5):
         raise InvalidInput(_("Дата поступления не может быть в будущем."), field="received_at")
+    from channels.rules import rules_apply, rules_count_hits
+
+    # The auto-rules (Ставрополь 3 п. 7) fill in what the administrator left empty.
+    routed = {"kind": kind, "channel": channel, "text": text, **fields}
+    outcome = rules_apply(actor.municipality_id, routed)
+    fields.update({k: routed[k] for k in ("category", "district") if routed.get(k) is not None})
     try:
         case = case_register(
             municipality=actor.municipality,
@@ -205,6 +211,9 @@ def case_register_by_staff(
     except DjangoValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise InvalidInput(" ".join(messages), field=field) from exc
+    if outcome:
+        case_note_auto_rules(outcomes=[(case, outcome)], at=at)
+        rules_count_hits([outcome], at=at)
     if register_appeal and kind == CaseKind.APPEAL:
         case = case_register_appeal(
             case.pk,
@@ -214,6 +223,48 @@ def case_register_by_staff(
             at=at,
         )
     return case
+
+
+@transaction.atomic
+def case_note_auto_rules(*, outcomes: list, at: datetime | None = None) -> None:
+    """Put what the auto-rules did to just registered cases in their audit trail (one
+    «auto_rule» event per case: the rules, the conditions that matched, what each set or
+    proposes) and raise the fast-track proposals the rules make.
+
+    ``outcomes`` are ``(case, channels.rules.RuleOutcome)`` pairs of cases registered in
+    this transaction. Set-based for a batch: one INSERT of the events, one UPDATE of the
+    proposals. A rule, like the administrator, only *proposes* fast-track: «Повышенная
+    важность определяется куратором» (Междуреченск 3.8); the curators are told.
+    """
+    at = _now(at)
+    outcomes = [(case, outcome) for case, outcome in outcomes if outcome]
+    if not outcomes:
+        return
+    events = CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case,
+                action=EventAction.AUTO_RULE,
+                from_status=case.status,
+                to_status=case.status,
+                payload=outcome.payload(),
+                at=at,
+            )
+            for case, outcome in outcomes
+        ],
+        batch_size=500,
+    )
+    proposed = [
+        (case, event)
+        for (case, outcome), event in zip(outcomes, events, strict=True)
+        if outcome.propose_fast_track and not case.fast_track and not case.fast_track_proposed
+    ]
+    if not proposed:
+        return
+    Case.objects.filter(pk__in=[case.pk for case, _e in proposed]).update(fast_track_proposed=True)
+    for case, _event in proposed:
+        case.fast_track_proposed = True
+    notify.fast_track_proposed_many(proposed)
 
 
 @transaction.atomic
