@@ -84,3 +84,4 @@ class EventAction(models.TextChoices):
     AUTO_RULE = "auto_rule", _("Сработали автоправила")
     CLUSTER = "cluster", _("Кластер проблемы")
     CLUSTER_ANSWER = "cluster_answer", _("Ответ по кластеру опубликован")
+    REPEAT = "repeat", _("Повторное сообщение по отвеченному")

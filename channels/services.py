@@ -35,6 +35,7 @@ from mcu.choices import Role
 from mcu.exceptions import DeskError, InvalidInput, NotAllowed
 from mcu.models import Category, Municipality
 
+from .clusters import link_duplicates_after_commit
 from .models import IngestRecord
 from .rules import RuleOutcome, RuleSet, rules_count_hits
 
@@ -223,6 +224,7 @@ class _Intake:
                 if outcome:
                     case_note_auto_rules(outcomes=[(case, outcome)])
                     rules_count_hits([outcome], at=case.created_at)
+                link_duplicates_after_commit([case.pk])
         except IntegrityError:
             # A delivery of the same item won the race: the constraint kept it one case.
             known = self.existing([key]).get(key)
@@ -307,6 +309,7 @@ def ingest_batch(*, actor, items: list[dict]) -> list[IngestResult]:
             if routed:
                 case_note_auto_rules(outcomes=routed)
                 rules_count_hits([outcome for _c, outcome in routed], at=timezone.now())
+            link_duplicates_after_commit([case.pk for _i, case in built])
         for i, case in built:
             results[i] = IngestResult("created", case=case)
     except IntegrityError:
