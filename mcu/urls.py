@@ -46,6 +46,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_mark_read, name="notifications-read"),
     path("cases/", include("cases.urls")),
+    path("channels/", include("channels.urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

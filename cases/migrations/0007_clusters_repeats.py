@@ -4,15 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_search_trigram_index'),
+        ("cases", "0006_search_trigram_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='caseevent',
-            name='action',
-            field=models.CharField(choices=[('register', 'Регистрация'), ('assign', 'Назначение исполнителя'), ('reject', 'Отклонение'), ('accept', 'Принято в работу'), ('request_reassignment', 'Запрос переназначения'), ('interim_answer', 'Промежуточный ответ'), ('submit_answer', 'Ответ направлен на проверку'), ('approve', 'Ответ одобрен'), ('return', 'Возврат на доработку'), ('publish', 'Ответ опубликован'), ('feedback', 'Реакция заявителя'), ('reopen', 'Повторное открытие'), ('close', 'Закрытие'), ('set_fast_track', 'Повышенная важность'), ('register_appeal', 'Регистрация обращения (59-ФЗ)'), ('forward', 'Переадресация по компетенции'), ('extend', 'Продление срока рассмотрения'), ('publish_interim', 'Промежуточный ответ опубликован'), ('return_interim', 'Промежуточный ответ возвращён'), ('erase_personal_data', 'Удаление персональных данных'), ('edit', 'Изменение карточки'), ('comment', 'Комментарий'), ('auto_rule', 'Сработали автоправила'), ('cluster', 'Кластер проблемы'), ('cluster_answer', 'Ответ по кластеру опубликован'), ('repeat', 'Повторное сообщение по отвеченному')], max_length=32, verbose_name='действие'),
+            model_name="caseevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("register", "Регистрация"),
+                    ("assign", "Назначение исполнителя"),
+                    ("reject", "Отклонение"),
+                    ("accept", "Принято в работу"),
+                    ("request_reassignment", "Запрос переназначения"),
+                    ("interim_answer", "Промежуточный ответ"),
+                    ("submit_answer", "Ответ направлен на проверку"),
+                    ("approve", "Ответ одобрен"),
+                    ("return", "Возврат на доработку"),
+                    ("publish", "Ответ опубликован"),
+                    ("feedback", "Реакция заявителя"),
+                    ("reopen", "Повторное открытие"),
+                    ("close", "Закрытие"),
+                    ("set_fast_track", "Повышенная важность"),
+                    ("register_appeal", "Регистрация обращения (59-ФЗ)"),
+                    ("forward", "Переадресация по компетенции"),
+                    ("extend", "Продление срока рассмотрения"),
+                    ("publish_interim", "Промежуточный ответ опубликован"),
+                    ("return_interim", "Промежуточный ответ возвращён"),
+                    ("erase_personal_data", "Удаление персональных данных"),
+                    ("edit", "Изменение карточки"),
+                    ("comment", "Комментарий"),
+                    ("auto_rule", "Сработали автоправила"),
+                    ("cluster", "Кластер проблемы"),
+                    ("cluster_answer", "Ответ по кластеру опубликован"),
+                    ("repeat", "Повторное сообщение по отвеченному"),
+                ],
+                max_length=32,
+                verbose_name="действие",
+            ),
         ),
     ]
