@@ -81,3 +81,7 @@ class EventAction(models.TextChoices):
     ERASE_PERSONAL_DATA = "erase_personal_data", _("Удаление персональных данных")
     EDIT = "edit", _("Изменение карточки")
     COMMENT = "comment", _("Комментарий")
+    AUTO_RULE = "auto_rule", _("Сработали автоправила")
+    CLUSTER = "cluster", _("Кластер проблемы")
+    CLUSTER_ANSWER = "cluster_answer", _("Ответ по кластеру опубликован")
+    REPEAT = "repeat", _("Повторное сообщение по отвеченному")

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from deadlines.calendars import calendar_for
 from deadlines.engine import CalendarDataMissing, next_working_moment
 from mcu.models import Notification
-from mcu.notifications import notify
-from mcu.people import people_for_case
+from mcu.notifications import NotificationSpec, notifications_create, notify
+from mcu.people import people_for_case, people_for_cases
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,32 @@ def fast_track_proposed(case, *, event, actor) -> None:
         body=_("Повышенная важность определяется куратором (Междуреченск 3.8)."),
         actor=actor,
     )
+
+
+def fast_track_proposed_many(pairs) -> None:
+    """``fast_track_proposed`` for many ``(case, event)`` pairs proposed by the auto-rules
+    of one registration or batch: one query for the people, one INSERT of the rows."""
+    pairs = list(pairs)
+    if not pairs:
+        return
+    people = people_for_cases([case for case, _e in pairs])
+    created = notifications_create(
+        NotificationSpec(
+            recipient=user,
+            event="case.fast_track_proposed",
+            subject=event.pk,
+            title=_("Предложено отметить повышенную важность: %(number)s") % {"number": case},
+            body=_(
+                "Предложено автоправилом. Повышенная важность определяется куратором "
+                "(Междуреченск 3.8)."
+            ),
+            url=reverse("cases:detail", args=[case.pk]),
+        )
+        for case, event in pairs
+        for user in people[case.pk].curators
+    )
+    if created:
+        _deliver_after_commit()
 
 
 def fast_track_set(case, *, event, actor) -> None:

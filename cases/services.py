@@ -191,6 +191,13 @@ def case_register_by_staff(
     received_at = received_at or at
     if received_at > at + timedelta(minutes=5):
         raise InvalidInput(_("Дата поступления не может быть в будущем."), field="received_at")
+    from channels.clusters import link_duplicates_after_commit
+    from channels.rules import rules_apply, rules_count_hits
+
+    # The auto-rules (Ставрополь 3 п. 7) fill in what the administrator left empty.
+    routed = {"kind": kind, "channel": channel, "text": text, **fields}
+    outcome = rules_apply(actor.municipality_id, routed)
+    fields.update({k: routed[k] for k in ("category", "district") if routed.get(k) is not None})
     try:
         case = case_register(
             municipality=actor.municipality,
@@ -205,6 +212,10 @@ def case_register_by_staff(
     except DjangoValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise InvalidInput(" ".join(messages), field=field) from exc
+    if outcome:
+        case_note_auto_rules(outcomes=[(case, outcome)], at=at)
+        rules_count_hits([outcome], at=at)
+    link_duplicates_after_commit([case.pk])
     if register_appeal and kind == CaseKind.APPEAL:
         case = case_register_appeal(
             case.pk,
@@ -214,6 +225,48 @@ def case_register_by_staff(
             at=at,
         )
     return case
+
+
+@transaction.atomic
+def case_note_auto_rules(*, outcomes: list, at: datetime | None = None) -> None:
+    """Put what the auto-rules did to just registered cases in their audit trail (one
+    «auto_rule» event per case: the rules, the conditions that matched, what each set or
+    proposes) and raise the fast-track proposals the rules make.
+
+    ``outcomes`` are ``(case, channels.rules.RuleOutcome)`` pairs of cases registered in
+    this transaction. Set-based for a batch: one INSERT of the events, one UPDATE of the
+    proposals. A rule, like the administrator, only *proposes* fast-track: «Повышенная
+    важность определяется куратором» (Междуреченск 3.8); the curators are told.
+    """
+    at = _now(at)
+    outcomes = [(case, outcome) for case, outcome in outcomes if outcome]
+    if not outcomes:
+        return
+    events = CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case,
+                action=EventAction.AUTO_RULE,
+                from_status=case.status,
+                to_status=case.status,
+                payload=outcome.payload(),
+                at=at,
+            )
+            for case, outcome in outcomes
+        ],
+        batch_size=500,
+    )
+    proposed = [
+        (case, event)
+        for (case, outcome), event in zip(outcomes, events, strict=True)
+        if outcome.propose_fast_track and not case.fast_track and not case.fast_track_proposed
+    ]
+    if not proposed:
+        return
+    Case.objects.filter(pk__in=[case.pk for case, _e in proposed]).update(fast_track_proposed=True)
+    for case, _event in proposed:
+        case.fast_track_proposed = True
+    notify.fast_track_proposed_many(proposed)
 
 
 @transaction.atomic
@@ -321,7 +374,7 @@ def _refusal(case: Case, action: str, *, at: datetime, memo: _Memo | None = None
             return _("Регистрация по 59-ФЗ — только для обращений граждан.")
         if case.registered_at is not None:
             return _("Обращение уже зарегистрировано.")
-    elif action in ("assign", "forward") and appeal and case.registered_at is None:
+    elif action in ("assign", "forward", "cluster_answer") and appeal and not case.registered_at:
         return _("Сначала зарегистрируйте обращение (59-ФЗ ст. 8).")
     elif action in ("forward", "extend") and not appeal:
         return _("Это действие — только для обращений по 59-ФЗ.")
@@ -945,6 +998,88 @@ def case_publish(case_id, *, actor, version: int | None = None, at: datetime | N
         clocks.cancel(case, at=at)
     else:
         clocks.start(case, clocks.REACTION, at=at)
+    return case
+
+
+@transaction.atomic
+def case_publish_cluster_answer(
+    case_id,
+    *,
+    actor,
+    answer: Answer,
+    cluster_id: int,
+    at: datetime | None = None,
+) -> Case:
+    """One post of a confirmed problem cluster gets the answer published on the
+    cluster's main case: a copy of its text, published now, with the step's one event;
+    the first reply, the answer and a promise are met as by ``case_publish``
+    (Междуреченск 3.8), the reaction wait starts (an appeal is closed). A post not
+    categorised or routed yet takes the main case's category and organisation, so the
+    analytics count it where the work was done."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="cluster_answer", actor=actor, at=at)
+    appeal = case.kind == CaseKind.APPEAL
+    source = answer.case
+    copy = Answer.objects.create(
+        case=case,
+        kind=Answer.Kind.FINAL,
+        status=Answer.Status.PUBLISHED,
+        text=answer.text,
+        author=actor,
+        created_at=at,
+        published_at=at,
+    )
+    fields: dict = {"published_at": at}
+    if appeal:
+        fields["closed_at"] = at
+    if case.category_id is None and source.category_id is not None:
+        fields["category_id"] = source.category_id
+    if case.organisation_id is None and source.organisation_id is not None:
+        fields["organisation_id"] = source.organisation_id
+    _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        target=CaseStatus.CLOSED if appeal else CaseStatus.PUBLISHED,
+        fields=fields,
+        payload={"answer": copy.pk, "cluster": cluster_id, "from_case": source.pk},
+    )
+    clocks.meet(case, clocks.FIRST_REPLY, clocks.ANSWER, clocks.PROMISE, at=at)
+    if appeal:
+        clocks.cancel(case, at=at)
+    else:
+        clocks.start(case, clocks.REACTION, at=at)
+    return case
+
+
+@transaction.atomic
+def case_link_repeat(
+    case: Case, *, original: Case, similarity: float, at: datetime | None = None
+) -> Case:
+    """The resident writes again about a case already answered: the new case is linked
+    to it as a repeat (``Case.repeats``, what ``analytics.indicators`` counts as
+    «повторные», Саратов п. 3.6), with an event on the new case. Nothing else changes:
+    the new case goes through moderation like any other."""
+    at = _now(at)
+    if original.municipality_id != case.municipality_id or original.pk == case.pk:
+        raise InvalidInput(_("Укажите сообщение того же МО."), field="repeats")
+    updated = Case.objects.filter(pk=case.pk, repeats__isnull=True).update(repeats=original)
+    if updated != 1:
+        return case
+    case.repeats = original
+    event_record(
+        case=case,
+        action=EventAction.REPEAT,
+        from_status=case.status,
+        to_status=case.status,
+        payload={
+            "repeats": original.pk,
+            "repeats_number": str(original),
+            "similarity": round(similarity, 3),
+        },
+        at=at,
+    )
     return case
 
 

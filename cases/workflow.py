@@ -153,13 +153,24 @@ TRANSITIONS: dict[str, tuple[Transition, ...]] = {
     # 59-ФЗ ст. 12 ч. 2: «руководитель … вправе продлить срок рассмотрения обращения не
     # более чем на 30 дней, уведомив о продлении срока его рассмотрения гражданина».
     "extend": (_t(MESSAGE_WORK, None, {Role.HEAD}, reason=True, event=EventAction.EXTEND),),
+    # One pothole, forty posts: the answer published on the cluster's main case goes to
+    # every other post of the confirmed cluster, and meets its clocks (channels.clusters).
+    # Not a button of its own on the card: the cluster panel takes it for all members.
+    "cluster_answer": (
+        _t(
+            [S.NEW, *MESSAGE_WORK],
+            S.PUBLISHED,
+            ADMINS,
+            event=EventAction.CLUSTER_ANSWER,
+        ),
+    ),
     # Междуреченск 3.6: «если житель в течении двух дней не напишет комментарий, то ответ
     # будет считаться готовым». Done by the desk itself (cases.close_unreacted).
     "close": (_t([S.PUBLISHED], S.CLOSED, [SYSTEM], event=EventAction.CLOSE),),
 }
 
 #: every action users can take, in the order the card shows them
-ACTIONS: list[str] = [a for a in TRANSITIONS if a != "close"]
+ACTIONS: list[str] = [a for a in TRANSITIONS if a not in ("close", "cluster_answer")]
 
 
 def transition_for(action: str, status: str) -> Transition | None:

@@ -1,1 +1,85 @@
-from .admin_import import ImportJobAdmin, ImportMappingAdmin  # noqa: F401
+"""The auto-rules in the admin: the head of a centre edits their municipality's list in
+order and sees each rule's hit count and last hit (Ставрополь 3 п. 7)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from mcu.admin_base import MunicipalAdmin, SuperuserEditsAdmin
+
+from .models import AutoRule, ProblemCluster, RoutingModel
+
+
+@admin.register(AutoRule)
+class AutoRuleAdmin(MunicipalAdmin):
+    list_display = [
+        "position",
+        "name",
+        "municipality",
+        "is_active",
+        "stop",
+        "hit_count",
+        "last_hit_at",
+    ]
+    list_display_links = ["name"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["municipality", "is_active"]
+    search_fields = ["name", "keywords", "text_regex"]
+    readonly_fields = ["hit_count", "last_hit_at"]
+    fieldsets = [
+        (None, {"fields": ["municipality", "name", "position", "is_active", "stop"]}),
+        (
+            _("Условия (все заполненные должны выполняться)"),
+            {
+                "fields": [
+                    "channel",
+                    "kind",
+                    "category",
+                    "district",
+                    "keywords",
+                    "text_regex",
+                    "address_contains",
+                ]
+            },
+        ),
+        (
+            _("Действия"),
+            {
+                "fields": [
+                    "set_organisation",
+                    "set_category",
+                    "set_district",
+                    "propose_fast_track",
+                ]
+            },
+        ),
+        (_("Статистика"), {"fields": ["hit_count", "last_hit_at"]}),
+    ]
+
+
+@admin.register(RoutingModel)
+class RoutingModelAdmin(SuperuserEditsAdmin):
+    list_display = ["municipality", "version", "trained_at", "sample_count", "label_count"]
+    readonly_fields = ["municipality", "version", "trained_at", "sample_count", "label_count"]
+    exclude = ["blob"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(municipality_id=request.user.municipality_id)
+
+
+@admin.register(ProblemCluster)
+class ProblemClusterAdmin(SuperuserEditsAdmin):
+    list_display = ["pk", "municipality", "primary", "status", "created_at"]
+    list_filter = ["status", "municipality"]
+    raw_id_fields = ["primary"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(municipality_id=request.user.municipality_id)
+
+
+from .admin_import import ImportJobAdmin, ImportMappingAdmin  # noqa: E402, F401

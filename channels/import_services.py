@@ -83,6 +83,7 @@ class _ImportIntake(_Intake):
         self.default_source = source[:64]
         self._municipalities = {}
         self._categories = {}
+        self._rules = {}
 
     def municipality(self, slug):
         return self.target

@@ -25,16 +25,19 @@ from typing import Literal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import CHANNELS_BY_KIND
 from cases.models import Case
-from cases.services import case_build, case_register, case_register_many
+from cases.services import case_build, case_note_auto_rules, case_register, case_register_many
 from mcu.choices import Role
 from mcu.exceptions import DeskError, InvalidInput, NotAllowed
 from mcu.models import Category, Municipality
 
+from .clusters import link_duplicates_after_commit
 from .models import IngestRecord
+from .rules import RuleOutcome, RuleSet, rules_count_hits
 
 __all__ = ["IngestKeyTaken", "IngestResult", "ingest_batch", "ingest_item", "ingest_with"]
 
@@ -96,6 +99,7 @@ class _Intake:
         self.default_source = actor.username[:64]
         self._municipalities: dict[str, Municipality | None] = {}
         self._categories: dict[str, Category | None] = {}
+        self._rules: dict[int, RuleSet] = {}
 
     # -- look-ups -----------------------------------------------------------------------
 
@@ -127,6 +131,17 @@ class _Intake:
         if code not in self._categories:
             self._categories[code] = Category.objects.filter(code=code, is_active=True).first()
         return self._categories[code]
+
+    def rules(self, municipality_id: int) -> RuleSet:
+        """The municipality's auto-rules, read once per request (a batch reads them once)."""
+        if municipality_id not in self._rules:
+            self._rules[municipality_id] = RuleSet(municipality_id)
+        return self._rules[municipality_id]
+
+    def routed_fields(self, data: dict) -> tuple[dict, RuleOutcome]:
+        """``case_fields`` with the auto-rules applied (Ставрополь 3 п. 7)."""
+        fields = self.case_fields(data)
+        return fields, self.rules(fields["municipality"].pk).apply(fields)
 
     def preload_categories(self, codes: set[str]) -> None:
         codes = {c for c in codes if c and c not in self._categories}
@@ -201,11 +216,15 @@ class _Intake:
         known = self.existing([key]).get(key)
         if known is not None:
             return self.answer_duplicate(known)
-        fields = self.case_fields(data)
+        fields, outcome = self.routed_fields(data)
         try:
             with transaction.atomic():
                 case = case_register(actor=self.actor, **fields)
                 self.record(case, data).save()
+                if outcome:
+                    case_note_auto_rules(outcomes=[(case, outcome)])
+                    rules_count_hits([outcome], at=case.created_at)
+                link_duplicates_after_commit([case.pk])
         except IntegrityError:
             # A delivery of the same item won the race: the constraint kept it one case.
             known = self.existing([key]).get(key)
@@ -264,6 +283,7 @@ def ingest_with(intake: _Intake, items: list[dict]) -> list[IngestResult]:
     known = intake.existing(keys)
     results: list[IngestResult | None] = [None] * len(items)
     built: list[tuple[int, Case]] = []
+    outcomes: dict[int, RuleOutcome] = {}
     first_of: dict[Key, int] = {}
     repeats: list[tuple[int, int]] = []
     for i, (data, key) in enumerate(zip(items, keys, strict=True)):
@@ -273,7 +293,8 @@ def ingest_with(intake: _Intake, items: list[dict]) -> list[IngestResult]:
             repeats.append((i, first_of[key]))
         else:
             try:
-                case = case_build(**intake.case_fields(data))
+                fields, outcomes[i] = intake.routed_fields(data)
+                case = case_build(**fields)
             except DeskError as exc:
                 results[i] = IngestResult("error", errors=exc.as_dict())
             except ValidationError as exc:
@@ -291,6 +312,11 @@ def ingest_with(intake: _Intake, items: list[dict]) -> list[IngestResult]:
             IngestRecord.objects.bulk_create(
                 [intake.record(case, items[i]) for i, case in built], batch_size=500
             )
+            routed = [(case, outcomes[i]) for i, case in built if outcomes.get(i)]
+            if routed:
+                case_note_auto_rules(outcomes=routed)
+                rules_count_hits([outcome for _c, outcome in routed], at=timezone.now())
+            link_duplicates_after_commit([case.pk for _i, case in built])
         for i, case in built:
             results[i] = IngestResult("created", case=case)
     except IntegrityError:

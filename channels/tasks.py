@@ -1,6 +1,35 @@
-"""Celery tasks of channels: thin, idempotent, id-based (STYLE §6.6)."""
+"""Celery tasks of channels: thin, idempotent, id-based (STYLE §6.6).
+
+Beat schedule entry (``mcu/celery.py``): ``channels.train_routing`` daily at 02:15 UTC.
+"""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="channels.link_duplicates",
+    ignore_result=True,
+    autoretry_for=TRANSIENT_DB_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+)
+def link_duplicates(case_ids: list[int]) -> dict:
+    """Link just registered cases as repeats or into problem clusters (channels.clusters);
+    a case already linked is skipped, so a retry links nothing twice."""
+    from .clusters import cases_link_duplicates
+
+    return cases_link_duplicates(list(case_ids))
+
+
+@shared_task(name="channels.train_routing", ignore_result=True)
+def train_routing() -> dict:
+    """Daily: retrain every municipality's routing classifier on its routed history."""
+    from .suggestions import routing_train_all
+
+    return routing_train_all()
 
 
 @shared_task(name="channels.import_run", ignore_result=True)

@@ -40,6 +40,12 @@ app.conf.beat_schedule = {
         "task": "cases.retention_erase",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Daily at 02:15 UTC: retrain each municipality's routing classifier on its own
+    # routed history (channels.suggestions). crontab "15 2 * * *" — https://crontab.guru/#15_2_*_*_*
+    "channels-train-routing": {
+        "task": "channels.train_routing",
+        "schedule": crontab(minute=15, hour=2),
+    },
     # Daily at 06:00 UTC (09:00 Moscow; CELERY_TIMEZONE is UTC): from 90 days before the
     # loaded production calendar ends, tell the heads to load the next year (once a year).
     # crontab "0 6 * * *" — https://crontab.guru/#0_6_*_*_*

@@ -302,6 +302,13 @@ DEMO_PASSWORD = env_secret("DEMO_PASSWORD", "demo")
 # prefix (the municipality's), yyyy, yy and pk.
 APPEAL_NUMBER_FORMAT = env_str("APPEAL_NUMBER_FORMAT", "{prefix}-О-{yy}-{pk:06d}")
 
+# Duplicates and problem clusters (channels.clusters): how far back a new post is compared
+# with earlier ones, and how far back a post about an answered case counts as a repeat.
+DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 7)
+REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 90)
+# Routing suggestions (channels.suggestions): no model below this many routed cases.
+ROUTING_MIN_SAMPLES = env_int("ROUTING_MIN_SAMPLES", 30)
+
 # 152-ФЗ ст. 5 ч. 7: residents' names and contacts are erased from cases finished this
 # many days ago (``manage.py retention_erase``, daily from beat).
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365)
