@@ -94,7 +94,7 @@ def chart_pngs(content: dict) -> dict[str, tuple[str, bytes]]:
     found: dict[str, tuple[str, bytes]] = {}
     channels = charts.get("channels") or []
     if channels:
-        plt, (fig, ax) = _figure()
+        plt, (fig, ax) = _figure(width=5.5, height=2.3)
         labels = [c[0] for c in channels]
         xs = range(len(labels))
         ax.bar([x - 0.2 for x in xs], [c[2] for c in channels], 0.4, label=_("прошлый период"),
@@ -102,15 +102,16 @@ def chart_pngs(content: dict) -> dict[str, tuple[str, bytes]]:
         ax.bar([x + 0.2 for x in xs], [c[1] for c in channels], 0.4, label=_("отчётный период"),
                color="#1f5fa8")  # fmt: skip
         ax.set_xticks(list(xs), labels, rotation=0)
+        ax.set_xlim(-0.9, max(len(labels), 3) - 0.1)  # a lone channel is not a wall
         ax.set_ylabel(_("сообщений"))
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.legend(frameon=False)
         found["channels"] = (_("Поступление по каналам"), _png(plt, fig))
     top = charts.get("top") or []
     if top:
-        plt, (fig, ax) = _figure(height=0.45 * len(top) + 0.8)
+        plt, (fig, ax) = _figure(width=5.5, height=0.4 * len(top) + 0.8)
         names = [t[0] for t in reversed(top)]
-        ax.barh(names, [t[1] for t in reversed(top)], color="#c0392b")
+        ax.barh(names, [t[1] for t in reversed(top)], 0.6, color="#c0392b")
         for i, t in enumerate(reversed(top)):
             ax.text(t[1], i, f" {t[1]}", va="center")
         ax.set_xlabel(_("сообщений за период"))
@@ -118,9 +119,9 @@ def chart_pngs(content: dict) -> dict[str, tuple[str, bytes]]:
         found["top"] = (_("ТОП-5 проблем"), _png(plt, fig))
     on_time = charts.get("on_time") or []
     if on_time:
-        plt, (fig, ax) = _figure(height=0.35 * len(on_time) + 0.9)
+        plt, (fig, ax) = _figure(width=5.5, height=0.35 * len(on_time) + 0.9)
         names = [r[0] for r in reversed(on_time)]
-        ax.barh(names, [100 * r[1] for r in reversed(on_time)], color="#2e7d32")
+        ax.barh(names, [100 * r[1] for r in reversed(on_time)], 0.6, color="#2e7d32")
         ax.set_xlim(0, 100)
         ax.set_xlabel(_("ответов в срок, %"))
         found["rating"] = (_("Доля ответов в срок по исполнителям"), _png(plt, fig))
@@ -156,7 +157,7 @@ def document_context(note, *, charts: bool = True) -> dict:
                 "title": typograph(s["title"]),
                 "headers": s["headers"],
                 "rows": [[cell_text(v) for v in row] for row in s["rows"]],
-                "wide": s["code"] in WIDE,
+                "wide": s["code"] in WIDE and len(s["headers"]) > 10,
                 "code": s["code"],
                 "chart": (
                     (chart[0], "data:image/png;base64," + base64.b64encode(chart[1]).decode())

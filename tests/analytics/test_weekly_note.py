@@ -88,3 +88,25 @@ def test_command_writes_html_and_xlsx(dataset, world, tmp_path):
         call_command(
             "weekly_note", municipality="mzh", kind="month", period="2026-W06", output=str(html)
         )
+
+
+@pytest.mark.parametrize(("kind", "label"), [("month", "2026-02"), ("quarter", "2026-Q1")])
+def test_command_monthly_and_quarterly_docx_without_cases(world, tmp_path, kind, label):
+    """Междуреченск пост. 3.3 (monthly) and Лабытнанги 3.6 в) (quarterly), from the same
+    engine; a period without cases still makes a whole document."""
+    docx = pytest.importorskip("docx")
+    out = tmp_path / "note.docx"
+    call_command(
+        "weekly_note",
+        municipality="mzh",
+        kind=kind,
+        period=label,
+        format="docx",
+        output=str(out),
+        stdout=io.StringIO(),
+    )
+    doc = docx.Document(str(out))
+    text = " ".join(p.text for p in doc.paragraphs).replace("\xa0", " ")
+    title = {"month": "Ежемесячный отчёт", "quarter": "Ежеквартальный отчёт"}[kind]
+    assert title in text and "Нет данных за период." in text
+    assert "1. Итоги по каналам" in text and "8. Повторные сообщения" in text
