@@ -4,9 +4,11 @@ FROM python:3.11-slim-bookworm AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_ENV=production VAR_DIR=/data STATIC_ROOT=/app/staticfiles
 
-# gettext: compilemessages; libpq is bundled in psycopg[binary].
+# gettext: compilemessages; libpq is bundled in psycopg[binary]. Pango and DejaVu: the
+# analytic note's PDF (weasyprint) and charts (matplotlib) with Cyrillic.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext \
+ && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 \
+    libharfbuzz0b libfontconfig1 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 desk
 

@@ -1123,3 +1123,163 @@ def repeated_cases(*, scope: Scope, period: Period) -> list[Case]:
         .select_related("municipality", "district", "category", "organisation")
         .order_by("received_at", "pk")
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The quarter: key problems per sector; the summary (Сводка); histories (sparklines)
+# ---------------------------------------------------------------------------------------
+
+#: the names a catch-all category goes by («Прочие по направлению», «Иные вопросы»)
+OTHER_PREFIXES = ("проч", "иные", "иное", "другое", "другие")
+KEY_PROBLEMS_PER_SECTOR = 3
+
+
+def is_other_category(name: str) -> bool:
+    return name.strip().lower().startswith(OTHER_PREFIXES)
+
+
+@dataclass
+class KeyProblem:
+    category: int
+    name: str
+    count: int = 0
+    previous: int = 0
+    overdue: int = 0
+    is_other: bool = False
+    #: a catch-all's decomposition: (subcategory or district, count), largest first
+    parts: list[tuple[str, int]] = field(default_factory=list)
+    parts_by: str = ""
+
+    @property
+    def growth(self) -> int:
+        return self.count - self.previous
+
+
+@dataclass
+class SectorProblems:
+    sector: int
+    name: str
+    total: int
+    problems: list[KeyProblem]
+
+
+def key_problems_by_sector(
+    *, scope: Scope, period: Period, per_sector: int = KEY_PROBLEMS_PER_SECTOR
+) -> list[SectorProblems]:
+    """Саратов п. 3.6: «ежеквартально определяют не менее трех категорий региональных
+    проблем по отраслевой тематике (наиболее значимых)» — per sector, its ``per_sector``
+    categories (level 2) with the most cases received in the period, with the previous
+    period and the overdue count.
+
+    Саратов п. 5.4: «В случае, если … в приоритет системы попадает категория „Прочие по
+    направлению“, производится декомпозиция конкретных проблем и определяются наиболее
+    значимые из них» — a catch-all category (``is_other_category``) among them is
+    decomposed into its subcategories, or, when its cases carry none, by district.
+    Sectors by their total, largest first."""
+    tree = Category.tree()
+    current = scope.cases().filter(scope.in_period(period, "received_at"))
+    overdue = _overdue_case_ids(scope, current)
+    problems: dict[int, KeyProblem] = {}
+    totals: Counter = Counter()
+    parts: dict[int, Counter] = defaultdict(Counter)
+    districts: dict[int, Counter] = defaultdict(Counter)
+    for pk, cat, district in current.values_list("pk", "category_id", "district__name"):
+        lineage = Category.lineage_of(cat, tree)
+        if len(lineage) < 2:
+            continue  # no category, or a sector only: not a problem of its own
+        problem, sector = lineage[-2], lineage[-1]
+        p = problems.get(problem)
+        if p is None:
+            name = tree[problem][1]
+            p = problems[problem] = KeyProblem(problem, name, is_other=is_other_category(name))
+        p.count += 1
+        p.overdue += int(pk in overdue)
+        totals[sector] += 1
+        if len(lineage) == 3:
+            parts[problem][tree[lineage[0]][1]] += 1
+        districts[problem][district or str(_("Район не указан"))] += 1
+    for cat in (
+        scope.cases()
+        .filter(scope.in_period(period.previous(), "received_at"))
+        .values_list("category_id", flat=True)
+    ):
+        lineage = Category.lineage_of(cat, tree)
+        if len(lineage) >= 2 and lineage[-2] in problems:
+            problems[lineage[-2]].previous += 1
+    by_sector: dict[int, list[KeyProblem]] = defaultdict(list)
+    for p in problems.values():
+        by_sector[Category.lineage_of(p.category, tree)[-1]].append(p)
+    result = []
+    for sector, items in by_sector.items():
+        top = sorted(items, key=lambda p: (-p.count, p.name))[:per_sector]
+        for p in top:
+            if p.is_other:
+                if parts[p.category]:
+                    p.parts, p.parts_by = parts[p.category].most_common(5), "subcategory"
+                else:
+                    p.parts, p.parts_by = districts[p.category].most_common(5), "district"
+        result.append(SectorProblems(sector, tree[sector][1], totals[sector], top))
+    return sorted(result, key=lambda s: (-s.total, s.name))
+
+
+def periods_back(period: Period, n: int) -> list[Period]:
+    """``n`` periods of equal length ending with ``period``, oldest first."""
+    periods = [period]
+    while len(periods) < n:
+        periods.append(periods[-1].previous())
+    return periods[::-1]
+
+
+HISTORY_PERIODS = 8
+
+
+def rating_history(
+    *, scope: Scope, period: Period, n: int = HISTORY_PERIODS, last: Rating | None = None
+) -> tuple[list[Period], dict[int | None, list]]:
+    """The rating of the last ``n`` periods (``period`` the last): ``organisation id →
+    [RatingRow or None per period]``, key None for «Итого». The sparklines of the rating
+    table and the trends of the summary read it; every figure is ``rating_rows``'."""
+    periods = periods_back(period, n)
+    history: dict[int | None, list] = defaultdict(lambda: [None] * n)
+    for i, p in enumerate(periods):
+        # ``last``: the rating of ``period`` the caller already has.
+        rating = last if (last is not None and p == period) else rating_rows(scope=scope, period=p)
+        for row in rating.rows:
+            history[row.organization][i] = row
+        history[None][i] = rating.total
+    return periods, dict(history)
+
+
+def channel_history(*, scope: Scope, periods: list[Period]) -> dict[str, list[int]]:
+    """Cases received per channel in each of ``periods`` (label → counts), one query."""
+    from cases.choices import Channel
+
+    window = Period(periods[0].date_from, periods[-1].date_to)
+    muns = {m.pk: m.zone for m in scope.municipalities}
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(periods))
+    labels = dict(Channel.choices)
+    for at, channel, mun_id in (
+        scope.cases()
+        .filter(scope.in_period(window, "received_at"))
+        .values_list("received_at", "channel", "municipality_id")
+    ):
+        day = at.astimezone(muns[mun_id]).date()
+        for i, p in enumerate(periods):
+            if p.date_from <= day <= p.date_to:
+                series[str(labels.get(channel, channel))][i] += 1
+                break
+    return dict(sorted(series.items(), key=lambda kv: -sum(kv[1])))
+
+
+def overdue_now(*, scope: Scope, limit: int = 50) -> tuple[int, list[Case]]:
+    """What is overdue now: visible cases with an obligation clock past due and still
+    running (``deadlines.selectors.case_overdue_condition`` — the list's «Просрочено»),
+    the count and the oldest ``limit`` of them."""
+    from deadlines.selectors import case_overdue_condition
+
+    qs = scope.cases().filter(case_overdue_condition(scope.now))
+    return qs.count(), list(
+        qs.select_related("municipality", "category", "organisation", "district").order_by(
+            "received_at", "pk"
+        )[:limit]
+    )

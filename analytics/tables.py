@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from .indicators import INDICATORS, WEEKDAYS, HeatMap, Problem, Rating, Rising
+from .indicators import INDICATORS, WEEKDAYS, HeatMap, Problem, Rating, Rising, SectorProblems
 
 RATING_COLUMNS = (
     "received",
@@ -125,3 +125,24 @@ def rising_table(items: list[Rising]) -> tuple[list[str], list[list]]:
         ]
         for r in items
     ]
+
+
+def key_problems_table(items: list[SectorProblems]) -> tuple[list[str], list[list]]:
+    """Квартал: one row per key problem of each sector; a catch-all's decomposition in
+    the last column (Саратов п. 5.4)."""
+    headers = [
+        _("Отраслевой блок"),
+        _("№"),
+        _("Категория"),
+        _("Поступило"),
+        _("Было"),
+        _("Рост"),
+        _("Просрочено"),
+        _("Декомпозиция «прочего»"),
+    ]
+    rows = []
+    for s in items:
+        for i, p in enumerate(s.problems, 1):
+            parts = ", ".join(f"{n} ({c})" for n, c in p.parts)
+            rows.append([s.name, i, p.name, p.count, p.previous, p.growth, p.overdue, parts])
+    return headers, rows

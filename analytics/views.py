@@ -27,8 +27,12 @@ from .indicators import (
     Period,
     analytics_allowed,
     cases_at_weekday_hour,
+    channel_history,
     heatmap_district_category,
     heatmap_weekday_hour,
+    key_problems_by_sector,
+    overdue_now,
+    rating_history,
     rating_rows,
     rising_problems,
     sectors,
@@ -50,6 +54,16 @@ def heat_level(value, values, direction: int) -> int | None:
         return 2 if direction else (4 if hi else 0)
     level = round((HEAT_LEVELS - 1) * (value - lo) / (hi - lo))
     return HEAT_LEVELS - 1 - level if direction < 0 else level
+
+
+def sparkline(values: list) -> dict:
+    """Bars of 0–100 % of the row's own best (``None``: no score in that period)."""
+    present = [v for v in values if v is not None]
+    peak = max(present) if present else 0
+    return {
+        "bars": [None if v is None else (round(100 * v / peak) if peak else 0) for v in values],
+        "values": ["—" if v is None else f"{v:.0f}" for v in values],
+    }
 
 
 def _case_list_url(period, **filters) -> str:
@@ -112,6 +126,8 @@ def rating_view(request):
         missing = [r for r in rows if getattr(r, key) is None]
         present.sort(key=lambda r: getattr(r, key), reverse=desc)
         rows = present + missing
+    # The score of the last 8 periods of equal length, for the sparkline of each row.
+    periods, history = rating_history(scope=scope, period=period, last=rating)
     columns = []
     for code in tables.RATING_COLUMNS:
         values = [getattr(r, code) for r in rating.rows]
@@ -136,7 +152,16 @@ def rating_view(request):
                 }
             )
         received_url = _case_list_url(period, organization=row.organization)
-        table.append({"row": row, "cells": cells, "received_url": received_url})
+        table.append(
+            {
+                "row": row,
+                "cells": cells,
+                "received_url": received_url,
+                "spark": sparkline(
+                    [getattr(r, "score", None) for r in history.get(row.organization, [])]
+                ),
+            }
+        )
     total_cells = [
         {"value": tables.rating_value(rating.total, c), "share": c in tables.SHARES}
         for c in tables.RATING_COLUMNS
@@ -152,6 +177,7 @@ def rating_view(request):
         total_cells=total_cells,
         total_url=_case_list_url(period),
         sort=sort,
+        spark_periods=periods,
         indicators=[INDICATORS[c] for c in (*tables.RATING_COLUMNS, "rank")],
     )
     return render(request, "analytics/rating.html", context)
@@ -335,3 +361,123 @@ def rising_view(request):
         "analytics/rising.html",
         _context(request, form, scope, period, rows=rows, rule=RISING_RULE),
     )
+
+
+@login_required
+@require_GET
+def quarter_view(request):
+    """Квартал: the key problems of each sector (Саратов п. 3.6, п. 5.4)."""
+    if not analytics_allowed(request.user):
+        return _forbidden()
+    scope, period, form = analytics_params(
+        user=request.user, data=request.GET, default_preset="quarter"
+    )
+    if scope is None:
+        return _bad_params(request, form, "analytics/quarter.html")
+    sectors_ = key_problems_by_sector(scope=scope, period=period)
+    filename = f"quarter_{period.date_from}_{period.date_to}"
+    response = _download(request, filename, _("Квартал"), tables.key_problems_table(sectors_))
+    if response is not None:
+        return response
+    items = [
+        {
+            "s": s,
+            "problems": [
+                {"p": p, "url": _case_list_url(period, category=p.category)} for p in s.problems
+            ],
+        }
+        for s in sectors_
+    ]
+    chart = {
+        "type": "bar",
+        "labels": [s.name for s in sectors_],
+        "datasets": [{"label": str(_("Поступило за период")), "data": [s.total for s in sectors_]}],
+    }
+    return render(
+        request,
+        "analytics/quarter.html",
+        _context(request, form, scope, period, items=items, chart=chart),
+    )
+
+
+@login_required
+@require_GET
+def summary_view(request):
+    """Сводка — the head's start page: volumes by channel over the last 8 periods, the
+    on-time share and the rating trend over them, and what is overdue now."""
+    if not analytics_allowed(request.user):
+        return _forbidden()
+    scope, period, form = analytics_params(
+        user=request.user, data=request.GET, default_preset="week"
+    )
+    if scope is None:
+        return _bad_params(request, form, "analytics/summary.html")
+    periods, history = rating_history(scope=scope, period=period)
+    channels = channel_history(scope=scope, periods=periods)
+    labels = [p.date_to.strftime("%d.%m") for p in periods]
+    totals = history.get(None, [])
+
+    def pct(row):
+        return (
+            None if row is None or row.on_time_share is None else round(100 * row.on_time_share, 1)
+        )
+
+    orgs = [k for k in history if k is not None]
+    last = {k: history[k][-1] for k in orgs}
+    leaders = sorted(
+        (k for k in orgs if last[k] is not None and last[k].score is not None),
+        key=lambda k: (-last[k].score, last[k].name),
+    )[:5]
+    overdue_count, overdue = overdue_now(scope=scope)
+    table = (
+        [_("Канал"), *labels],
+        [[name, *counts] for name, counts in channels.items()],
+    )
+    response = _download(request, f"summary_{period.date_to}", _("Сводка"), table)
+    if response is not None:
+        return response
+    charts = {
+        "channels": {
+            "type": "line",
+            "labels": labels,
+            "datasets": [{"label": n, "data": c} for n, c in channels.items()],
+        },
+        "on_time": {
+            "type": "line",
+            "labels": labels,
+            "percent": True,
+            "datasets": [{"label": str(_("Ответов в срок, %")), "data": [pct(r) for r in totals]}],
+        },
+        "rating": {
+            "type": "line",
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": last[k].name,
+                    "data": [
+                        None if r is None or r.score is None else round(r.score, 1)
+                        for r in history[k]
+                    ],
+                }
+                for k in leaders
+            ],
+        },
+    }
+    current = totals[-1] if totals else None
+    context = _context(
+        request,
+        form,
+        scope,
+        period,
+        charts=charts,
+        periods=periods,
+        channels=channels,
+        labels=labels,
+        current=current,
+        on_time_now=pct(current),
+        overdue_count=overdue_count,
+        overdue=overdue,
+        overdue_url=reverse("cases:list") + "?overdue=true",
+        can_see_pd=can_see_personal_data(request.user),
+    )
+    return render(request, "analytics/summary.html", context)

@@ -49,6 +49,10 @@ app.conf.beat_schedule = {
     # Daily at 06:00 UTC (09:00 Moscow; CELERY_TIMEZONE is UTC): from 90 days before the
     # loaded production calendar ends, tell the heads to load the next year (once a year).
     # crontab "0 6 * * *" — https://crontab.guru/#0_6_*_*_*
+    # Every 15 minutes: the analytic notes whose moment has passed in each municipality's
+    # own zone — weekly from Monday 08:00 local, monthly and quarterly from the 1st 08:00
+    # (analytics/tasks.py; idempotent). crontab "*/15 * * * *" — https://crontab.guru/#*/15_*_*_*_*
+    "analytics-build-notes": {"task": "analytics.build_notes", "schedule": crontab(minute="*/15")},
     "deadlines-calendar-expiry": {
         "task": "deadlines.calendar_expiry_warn",
         "schedule": crontab(minute=0, hour=6),
