@@ -20,6 +20,7 @@ from mcu.exceptions import DeskError, NotFound, StateConflict
 
 from . import services
 from .actions import ACTION_SPECS
+from .choices import CaseStatus, EventAction
 from .filtersets import CaseFilterSet
 from .forms import BulkAssignForm, NewCaseForm
 from .pagination import (
@@ -295,14 +296,19 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
             form = spec.form(case=case, user=user)
         forms.append((spec, form))
     answers = list(case_answers(case=case))
+    events = list(case_timeline(case=case))
+    final_answer = next((a for a in reversed(answers) if a.kind == "final"), None)
     return {
         "case": case,
-        "events": case_timeline(case=case),
+        "events": events,
+        "attention": _attention(case, events),
+        "final_answer_badge": _answer_badge(case, final_answer),
+        "last_feedback": case.feedback.order_by("-at", "-id").first(),
         "show_personal": can_see_personal_data(user),
         "allowed": allowed,
         "action_forms": forms,
         "answers": answers,
-        "final_answer": next((a for a in reversed(answers) if a.kind == "final"), None),
+        "final_answer": final_answer,
         "interim_answers": [a for a in answers if a.kind == "interim"],
         "last_return": case_last_return(case=case) if case.status == "in_progress" else None,
         "answer_templates": (
@@ -312,6 +318,74 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
         ),
         "card_message": message,
     }
+
+
+# Why a case is in front of the user again: the latest of these events, while it holds.
+_ATTENTION = {
+    EventAction.RETURN: (CaseStatus.IN_PROGRESS, gettext_lazy("Ответ возвращён на доработку")),
+    EventAction.REOPEN: (
+        CaseStatus.IN_PROGRESS,
+        gettext_lazy("Заявитель вернул сообщение в работу"),
+    ),
+    EventAction.REQUEST_REASSIGNMENT: (
+        CaseStatus.NEW,
+        gettext_lazy("Исполнитель запросил переназначение"),
+    ),
+    EventAction.RETURN_INTERIM: (
+        CaseStatus.IN_PROGRESS,
+        gettext_lazy("Промежуточный ответ возвращён"),
+    ),
+}
+_STEPS = {
+    EventAction.ASSIGN,
+    EventAction.ACCEPT,
+    EventAction.SUBMIT_ANSWER,
+    EventAction.APPROVE,
+    EventAction.PUBLISH,
+    EventAction.CLOSE,
+    EventAction.REJECT,
+    EventAction.FORWARD,
+}
+
+
+def _attention(case, events) -> dict | None:
+    """What the user must act on, for the top of the card: the case came back (returned,
+    reopened by the resident with their words and rating, reassignment requested) and
+    why. Only while it still holds: a later step of the workflow ends it."""
+    for ev in reversed(events):
+        if ev.action in _ATTENTION:
+            status, title = _ATTENTION[ev.action]
+            if case.status != status:
+                return None
+            return {
+                "action": ev.action,
+                "title": title,
+                "reason": ev.reason or (ev.payload or {}).get("comment", ""),
+                "rating": (ev.payload or {}).get("rating"),
+                "organisation": (ev.payload or {}).get("organization_name", ""),
+                "event": ev,
+            }
+        if ev.action in _STEPS:
+            return None
+    return None
+
+
+def _answer_badge(case, answer) -> tuple[str, str] | None:
+    """The final answer's badge as the case stands now (the answer row's own status
+    says «На проверке» long after the check): label and CSS status."""
+    if answer is None:
+        return None
+    if answer.status == answer.Status.SUBMITTED:
+        by_case = {
+            CaseStatus.ON_REVIEW: _("На проверке"),
+            CaseStatus.ON_APPROVAL: _("Ожидает утверждения"),
+            CaseStatus.APPROVED: _("Готово к публикации"),
+        }
+        if case.status in by_case:
+            return by_case[case.status], case.status
+    if answer.status == answer.Status.APPROVED:
+        return _("Готово к публикации"), "approved"
+    return answer.get_status_display(), answer.status
 
 
 @login_required

@@ -188,6 +188,14 @@ def case_clocks(case) -> dict:
     return {"clocks": [clock_view(c, case, now=now) for c in clocks]}
 
 
+@register.inclusion_tag("deadlines/_clocks.html")
+def case_running_clocks(case) -> dict:
+    """The clocks still running (due, at risk, breached, paused): the top of the card."""
+    now = timezone.now()
+    clocks = [c for c in deadlines_for_case(case) if c.met_at is None and c.cancelled_at is None]
+    return {"clocks": [clock_view(c, case, now=now) for c in clocks], "running_only": True}
+
+
 @register.inclusion_tag("deadlines/_clock_badge.html")
 def case_clock_badge(case) -> dict:
     """The nearest running clock of a list row. Query-free when the list was built with

@@ -183,6 +183,11 @@
     row.classList.add("is-current");
   });
 
+  // «Печать» on the card (bound here: no inline script under the CSP).
+  document.addEventListener("click", function (evt) {
+    if (evt.target && evt.target.matches && evt.target.matches("[data-print]")) window.print();
+  });
+
   // After the table is swapped: the selection is gone with the old rows; the bar follows.
   document.addEventListener("htmx:afterSwap", function () { bulkUpdate(); });
   document.addEventListener("DOMContentLoaded", function () {
