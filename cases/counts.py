@@ -52,7 +52,7 @@ def _scope_key(user) -> str:
     else:
         version = _version(str(user.municipality_id))
     kinds = ",".join(sorted(user.coordinated_kinds)) if user.role == Role.ADMINISTRATOR else ""
-    mine = user.pk if user.role not in (Role.EXECUTOR, "") else ""  # «Мои» by assignee
+    mine = user.pk if user.role else ""  # «Мои» by assignee, for every role
     return (
         f"queue-counts:{version}:{int(user.is_superuser)}:{user.role}:{user.municipality_id}:"
         f"{user.organisation_id}:{getattr(user, 'region', '')}:{kinds}:{mine}"

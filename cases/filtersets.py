@@ -71,7 +71,11 @@ def _visible(model):
 class CaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Поиск"))
     municipality = django_filters.ModelChoiceFilter(
-        queryset=_visible(Municipality), to_field_name="slug", label=_("МО"), distinct=False
+        queryset=_visible(Municipality),
+        to_field_name="slug",
+        label=_("МО"),
+        distinct=False,
+        empty_label=_("МО: все"),
     )
     # distinct=False everywhere: every filter is a column of the case or a foreign key
     # from it (no row is repeated by a join), and DISTINCT over a million rows is a sort.
@@ -89,15 +93,17 @@ class CaseFilterSet(django_filters.FilterSet):
         queryset=_visible(Organisation),
         label=_("Исполнитель"),
         distinct=False,
+        empty_label=_("Исполнитель: все"),
     )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(),
         method="filter_category",
         label=_("Категория"),
         distinct=False,
+        empty_label=_("Категория: все"),
     )
     district = django_filters.ModelChoiceFilter(
-        queryset=_visible(District), label=_("Район"), distinct=False
+        queryset=_visible(District), label=_("Район"), distinct=False, empty_label=_("все")
     )
     fast_track = django_filters.BooleanFilter(label=_("Повышенная важность"))
     received_after = django_filters.DateFilter(

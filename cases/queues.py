@@ -15,6 +15,7 @@ from .models import Answer
 QUEUE_LABELS = {
     "moderation": _("На модерации"),
     "mine": _("Мои"),
+    "to_accept": _("Ждут принятия"),
     "overdue": _("Просроченные"),
     "review": _("На проверке"),
     "approval": _("На согласовании"),
@@ -33,7 +34,7 @@ QUEUES_BY_ROLE = {
         "fast_track",
     ],
     Role.CURATOR: ["approval", "fast_track_proposals", "fast_track", "overdue", "moderation"],
-    Role.EXECUTOR: ["mine", "overdue", "fast_track"],
+    Role.EXECUTOR: ["mine", "to_accept", "overdue", "fast_track"],
     Role.OBSERVER: ["overdue", "fast_track"],
 }
 
@@ -58,10 +59,14 @@ def queue_q(name: str, user) -> Q:
     if name == "moderation":
         return Q(status=CaseStatus.NEW)
     if name == "mine":
+        # The user's own cases (taken into work by them), not their whole organisation's;
+        # for the executor, the ones still to answer.
         if user.role == Role.EXECUTOR:
-            # The executor's work: assigned to their organisation and not answered yet.
-            return Q(status__in=[CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS])
+            return Q(assignee_id=user.pk, status__in=[CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS])
         return Q(assignee_id=user.pk, status__in=OPEN)
+    if name == "to_accept":
+        # Assigned to the executor's organisation, nobody has taken it into work yet.
+        return Q(status=CaseStatus.ASSIGNED)
     if name == "overdue":
         return _overdue_q()
     if name == "review":

@@ -20,6 +20,7 @@ from mcu.exceptions import DeskError, NotFound, StateConflict
 
 from . import services
 from .actions import ACTION_SPECS
+from .choices import CaseStatus, EventAction
 from .filtersets import CaseFilterSet
 from .forms import BulkAssignForm, NewCaseForm
 from .pagination import (
@@ -46,6 +47,15 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100)
+
+# The list's columns that sort: (ordering key, direction of the first click).
+SORTABLE = {
+    "number": "-number",
+    "received_at": "-received_at",
+    "status": "status",
+    "deadline": "deadline",
+}
 
 CONFLICT_MESSAGE = gettext_lazy(
     "Сообщение уже изменил другой пользователь — действие не выполнено. Ваш текст сохранён "
@@ -77,13 +87,14 @@ def case_list_view(request):
         params["ordering"] = "deadline"
     filterset = CaseFilterSet(params or None, queryset=qs, request=request)
     qs = filterset.qs if filterset.is_bound else filterset.queryset
-    paginator = CappedPaginator(qs, PAGE_SIZE)
+    page_size = _page_size(request)
+    paginator = CappedPaginator(qs, page_size)
     cursor = cursor_decode(request.GET.get("after"))
     # The keyset only follows the default order (newest first).
     keyset = not params.get("ordering") or params.get("ordering") == "-received_at"
     after_page = None
     if cursor is not None and keyset:
-        after_page = KeysetPage(list(keyset_after(qs, cursor)[: PAGE_SIZE + 1]), PAGE_SIZE)
+        after_page = KeysetPage(list(keyset_after(qs, cursor)[: page_size + 1]), page_size)
         page = None
     else:
         page = paginator.get_page(request.GET.get("page"))
@@ -93,6 +104,9 @@ def case_list_view(request):
     elif keyset and page.has_next() and page.number >= MAX_NUMBERED_PAGE:
         next_cursor = cursor_encode(page.object_list[len(page.object_list) - 1])
     counts = case_queue_counts(user=user)
+    ordering = params.get("ordering") or "-received_at"
+    show_municipality = user.municipality_id is None
+    can_bulk = _can_bulk_assign(user)
     context = {
         "filter": filterset,
         "page": page,
@@ -104,12 +118,88 @@ def case_list_view(request):
         "count_cap": f"{COUNT_CAP:,}".replace(",", "\u00a0"),
         "queue": queue,
         "queues": [(name, QUEUE_LABELS[name], counts.get(name, 0)) for name in available],
-        "can_bulk_assign": _can_bulk_assign(user),
+        "can_bulk_assign": can_bulk,
+        "show_municipality": show_municipality,
+        # [Checkbox], number, received, [МО], text, category, executor, status, deadline.
+        "column_count": 7 + int(can_bulk) + int(show_municipality),
+        "sort": _sort_links(ordering),
+        "chips": _filter_chips(filterset),
+        "filter_errors": _filter_errors(filterset),
+        "page_size": page_size,
+        "page_sizes": PAGE_SIZES,
     }
     if context["can_bulk_assign"]:
         context["bulk_form"] = BulkAssignForm(user=user)
     template = "cases/_list_table.html" if request.htmx else "cases/list.html"
     return render(request, template, context)
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", PAGE_SIZE))
+    except ValueError:
+        return PAGE_SIZE
+    return size if size in PAGE_SIZES else PAGE_SIZE
+
+
+def _sort_links(ordering: str) -> dict:
+    """Per sortable column: the ordering its header link asks for, and the arrow shown when
+    the list is sorted by it (both directions: a second click reverses)."""
+    links = {}
+    for key, first in SORTABLE.items():
+        if ordering == key:
+            links[key] = {"next": f"-{key}", "arrow": "▲", "aria": "ascending"}
+        elif ordering == f"-{key}":
+            links[key] = {"next": key, "arrow": "▼", "aria": "descending"}
+        else:
+            links[key] = {"next": first, "arrow": "", "aria": ""}
+    return links
+
+
+# Filters that are not shown as chips: the order, the paging, the queue (its own tabs).
+_NOT_CHIPS = {"ordering"}
+
+
+def _filter_chips(filterset) -> list[dict]:
+    """The active filters as removable chips: «Статус: Новое, Назначено ×»."""
+    if not filterset.is_bound or not filterset.form.is_valid():
+        data = getattr(filterset.form, "cleaned_data", {}) or {}
+    else:
+        data = filterset.form.cleaned_data
+    chips = []
+    for name, value in data.items():
+        if name in _NOT_CHIPS or value in (None, "", [], ()):
+            continue
+        field = filterset.form.fields[name]
+        if isinstance(value, bool):
+            text = _("да") if value else _("нет")
+        elif isinstance(value, list | tuple):
+            choices = dict(field.choices)
+            text = ", ".join(str(choices.get(v, v)) for v in value)
+        elif hasattr(value, "strftime"):
+            text = value.strftime("%d.%m.%Y")
+        else:
+            text = str(value)
+        params = filterset.data.copy()
+        params.pop(name, None)
+        for key in ("page", "after"):
+            params.pop(key, None)
+        chips.append(
+            {"name": name, "label": field.label, "text": text, "remove": params.urlencode()}
+        )
+    return chips
+
+
+def _filter_errors(filterset) -> list[str]:
+    """A filter that cannot be read is said, in the user's words: «Поступило с: Введите
+    правильную дату.» — never silently ignored."""
+    if not filterset.is_bound or filterset.form.is_valid():
+        return []
+    lines = []
+    for name, errors in filterset.form.errors.items():
+        label = filterset.form.fields[name].label if name in filterset.form.fields else ""
+        lines.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return lines
 
 
 def _can_bulk_assign(user) -> bool:
@@ -131,12 +221,22 @@ def case_bulk_assign_view(request):
     ):
         back = reverse("cases:list")
     if not form.is_valid():
+        # Named as the bar names them: the ticked rows, the organisation the user chose.
         for field, errors in form.errors.items():
+            if field == "ids":
+                messages.error(request, _("Отметьте в списке хотя бы одно сообщение."))
+                continue
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}")
         return redirect(back)
     done, failed = 0, []
-    for pk in form.cleaned_data["ids"]:
+    ids = form.cleaned_data["ids"]
+    numbers = dict(
+        case_base_queryset(user=request.user)
+        .filter(pk__in=ids)
+        .values_list("pk", "registration_number")
+    )
+    for pk in ids:
         try:
             services.case_assign(
                 pk,
@@ -146,7 +246,7 @@ def case_bulk_assign_view(request):
             )
             done += 1
         except DeskError as exc:
-            failed.append(f"#{pk}: {exc.message}")
+            failed.append(f"{numbers.get(pk) or _('сообщение не найдено')}: {exc.message}")
     if done:
         messages.success(request, _("Назначено сообщений: %(n)s.") % {"n": done})
     for line in failed:
@@ -196,14 +296,19 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
             form = spec.form(case=case, user=user)
         forms.append((spec, form))
     answers = list(case_answers(case=case))
+    events = list(case_timeline(case=case))
+    final_answer = next((a for a in reversed(answers) if a.kind == "final"), None)
     return {
         "case": case,
-        "events": case_timeline(case=case),
+        "events": events,
+        "attention": _attention(case, events),
+        "final_answer_badge": _answer_badge(case, final_answer),
+        "last_feedback": case.feedback.order_by("-at", "-id").first(),
         "show_personal": can_see_personal_data(user),
         "allowed": allowed,
         "action_forms": forms,
         "answers": answers,
-        "final_answer": next((a for a in reversed(answers) if a.kind == "final"), None),
+        "final_answer": final_answer,
         "interim_answers": [a for a in answers if a.kind == "interim"],
         "last_return": case_last_return(case=case) if case.status == "in_progress" else None,
         "answer_templates": (
@@ -213,6 +318,74 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
         ),
         "card_message": message,
     }
+
+
+# Why a case is in front of the user again: the latest of these events, while it holds.
+_ATTENTION = {
+    EventAction.RETURN: (CaseStatus.IN_PROGRESS, gettext_lazy("Ответ возвращён на доработку")),
+    EventAction.REOPEN: (
+        CaseStatus.IN_PROGRESS,
+        gettext_lazy("Заявитель вернул сообщение в работу"),
+    ),
+    EventAction.REQUEST_REASSIGNMENT: (
+        CaseStatus.NEW,
+        gettext_lazy("Исполнитель запросил переназначение"),
+    ),
+    EventAction.RETURN_INTERIM: (
+        CaseStatus.IN_PROGRESS,
+        gettext_lazy("Промежуточный ответ возвращён"),
+    ),
+}
+_STEPS = {
+    EventAction.ASSIGN,
+    EventAction.ACCEPT,
+    EventAction.SUBMIT_ANSWER,
+    EventAction.APPROVE,
+    EventAction.PUBLISH,
+    EventAction.CLOSE,
+    EventAction.REJECT,
+    EventAction.FORWARD,
+}
+
+
+def _attention(case, events) -> dict | None:
+    """What the user must act on, for the top of the card: the case came back (returned,
+    reopened by the resident with their words and rating, reassignment requested) and
+    why. Only while it still holds: a later step of the workflow ends it."""
+    for ev in reversed(events):
+        if ev.action in _ATTENTION:
+            status, title = _ATTENTION[ev.action]
+            if case.status != status:
+                return None
+            return {
+                "action": ev.action,
+                "title": title,
+                "reason": ev.reason or (ev.payload or {}).get("comment", ""),
+                "rating": (ev.payload or {}).get("rating"),
+                "organisation": (ev.payload or {}).get("organization_name", ""),
+                "event": ev,
+            }
+        if ev.action in _STEPS:
+            return None
+    return None
+
+
+def _answer_badge(case, answer) -> tuple[str, str] | None:
+    """The final answer's badge as the case stands now (the answer row's own status
+    says «На проверке» long after the check): label and CSS status."""
+    if answer is None:
+        return None
+    if answer.status == answer.Status.SUBMITTED:
+        by_case = {
+            CaseStatus.ON_REVIEW: _("На проверке"),
+            CaseStatus.ON_APPROVAL: _("Ожидает утверждения"),
+            CaseStatus.APPROVED: _("Готово к публикации"),
+        }
+        if case.status in by_case:
+            return by_case[case.status], case.status
+    if answer.status == answer.Status.APPROVED:
+        return _("Готово к публикации"), "approved"
+    return answer.get_status_display(), answer.status
 
 
 @login_required

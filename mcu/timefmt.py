@@ -30,15 +30,15 @@ def format_local(at: datetime | None, tz: zoneinfo.ZoneInfo, *, with_zone: bool 
 
 
 def format_duration(seconds: int) -> str:
-    """«2 ч 15 мин», «3 д 4 ч», «45 мин» (absolute value; the caller says the sign)."""
+    """«2 ч 15 мин», «3 дн. 4 ч», «45 мин» (absolute value; the caller says the sign)."""
     seconds = abs(int(seconds))
     minutes = seconds // 60
     days, rem = divmod(minutes, 24 * 60)
     hours, mins = divmod(rem, 60)
     if days:
         if hours:
-            return _("%(days)s д %(hours)s ч") % {"days": days, "hours": hours}
-        return _("%(days)s д") % {"days": days}
+            return _("%(days)s дн. %(hours)s ч") % {"days": days, "hours": hours}
+        return _("%(days)s дн.") % {"days": days}
     if hours:
         if mins:
             return _("%(hours)s ч %(minutes)s мин") % {"hours": hours, "minutes": mins}

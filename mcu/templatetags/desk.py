@@ -28,3 +28,12 @@ def query_replace(context, **kwargs):
         else:
             params[key] = value
     return params.urlencode()
+
+
+@register.filter
+def checked_labels(bound_field) -> str:
+    """The labels of a multiple-choice filter's ticked values: «Новое, Назначено»."""
+    chosen = {str(v) for v in (bound_field.value() or [])}
+    return ", ".join(
+        str(label) for value, label in bound_field.field.choices if str(value) in chosen
+    )

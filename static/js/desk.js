@@ -45,12 +45,154 @@
     }
   });
 
-  // Bulk assignment: "select all" on the list.
+  // Bulk assignment: "select all" on the list; the bar shows only when something is ticked.
+  function bulkBoxes() {
+    return document.querySelectorAll('input[name="ids"][form="bulk-assign"]');
+  }
+  function bulkUpdate() {
+    var bar = document.querySelector("[data-bulk]");
+    if (!bar) return;
+    var ticked = Array.prototype.filter.call(bulkBoxes(), function (b) { return b.checked; });
+    bar.hidden = ticked.length === 0;
+    var count = bar.querySelector("[data-bulk-count]");
+    if (count) count.textContent = "Отмечено: " + ticked.length;
+  }
   document.addEventListener("change", function (evt) {
-    if (evt.target && evt.target.id === "bulk-all") {
-      document.querySelectorAll('input[name="ids"][form="bulk-assign"]').forEach(function (box) {
-        box.checked = evt.target.checked;
-      });
+    var t = evt.target;
+    if (!t) return;
+    if (t.id === "bulk-all") {
+      bulkBoxes().forEach(function (box) { box.checked = t.checked; });
     }
+    if (t.id === "bulk-all" || (t.name === "ids" && t.getAttribute("form") === "bulk-assign")) {
+      bulkUpdate();
+    }
+  });
+  document.addEventListener("click", function (evt) {
+    if (evt.target && evt.target.matches && evt.target.matches("[data-bulk-clear]")) {
+      bulkBoxes().forEach(function (box) { box.checked = false; });
+      var all = document.getElementById("bulk-all");
+      if (all) all.checked = false;
+      bulkUpdate();
+    }
+  });
+
+  // Multi-choice filters: the summary says what is ticked («Статус: Новое»).
+  function multiUpdate(details) {
+    var value = details.querySelector("[data-multi-value]");
+    if (!value) return;
+    var labels = [];
+    details.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+      if (box.checked) labels.push(box.parentNode.textContent.trim());
+    });
+    if (labels.length) {
+      value.textContent = labels.join(", ");
+    } else {
+      value.innerHTML = '<span class="muted">все</span>';
+    }
+  }
+
+  // The filter form: one request per change; the search box sends once the user stops
+  // typing (debounced), and Enter sends once (the pending debounce is dropped).
+  var SEARCH_DELAY = 400;
+  var searchTimer = null;
+  var lastSearch = null;
+  function liveForm() { return document.querySelector("form[data-live-filters]"); }
+  function refresh(form) {
+    if (searchTimer) { clearTimeout(searchTimer); searchTimer = null; }
+    var q = form.querySelector("#id_q");
+    lastSearch = q ? q.value : null;
+    if (window.htmx) { htmx.trigger(form, "desk:refresh"); } else { form.submit(); }
+  }
+  document.addEventListener("input", function (evt) {
+    var form = liveForm();
+    if (!form || evt.target.id !== "id_q" || evt.target.form !== form) return;
+    if (searchTimer) clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () {
+      searchTimer = null;
+      if (evt.target.value !== lastSearch) refresh(form);
+    }, SEARCH_DELAY);
+  });
+  document.addEventListener("change", function (evt) {
+    var form = liveForm();
+    var t = evt.target;
+    if (!form || !t.form || t.form !== form) return;
+    var multi = t.closest && t.closest("[data-multi]");
+    if (multi) multiUpdate(multi);
+    if (t.id === "id_q") return;  // the search box has its own timing
+    refresh(form);
+  });
+  document.addEventListener("submit", function (evt) {
+    var form = liveForm();
+    if (form && evt.target === form) {
+      if (searchTimer) { clearTimeout(searchTimer); searchTimer = null; }
+      var q = form.querySelector("#id_q");
+      lastSearch = q ? q.value : null;
+    }
+  }, true);
+
+  // The phone: the filters fold behind one button.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-filters-toggle]");
+    if (!button) return;
+    var form = document.getElementById(button.getAttribute("aria-controls"));
+    var open = !form.classList.contains("is-open");
+    form.classList.toggle("is-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  // Keyboard on the list: «/» to search, j/k to move between rows, Enter to open.
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.case-row")); }
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    var q = document.getElementById("id_q");
+    if (!q || !liveForm()) return;
+    if (evt.key === "Escape" && document.activeElement === q) { q.blur(); return; }
+    if (typing(document.activeElement)) return;
+    if (evt.key === "/") {
+      evt.preventDefault();
+      q.focus();
+      q.select();
+      return;
+    }
+    var list = rows();
+    if (!list.length) return;
+    var current = document.querySelector("tr.case-row.is-current");
+    var index = list.indexOf(current);
+    if (evt.key === "j" || evt.key === "k") {
+      evt.preventDefault();
+      index = evt.key === "j" ? Math.min(index + 1, list.length - 1) : Math.max(index - 1, 0);
+      if (current) current.classList.remove("is-current");
+      var row = list[index];
+      row.classList.add("is-current");
+      var link = row.querySelector("a[data-case-link]");
+      if (link) link.focus({ preventScroll: true });
+      row.scrollIntoView({ block: "nearest" });
+    } else if (evt.key === "Enter" && current) {
+      evt.preventDefault();
+      window.location.href = current.getAttribute("data-href");
+    }
+  });
+  document.addEventListener("focusin", function (evt) {
+    var row = evt.target.closest && evt.target.closest("tr.case-row");
+    if (!row) return;
+    var current = document.querySelector("tr.case-row.is-current");
+    if (current && current !== row) current.classList.remove("is-current");
+    row.classList.add("is-current");
+  });
+
+  // «Печать» on the card (bound here: no inline script under the CSP).
+  document.addEventListener("click", function (evt) {
+    if (evt.target && evt.target.matches && evt.target.matches("[data-print]")) window.print();
+  });
+
+  // After the table is swapped: the selection is gone with the old rows; the bar follows.
+  document.addEventListener("htmx:afterSwap", function () { bulkUpdate(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    bulkUpdate();
+    var q = document.getElementById("id_q");
+    if (q) lastSearch = q.value;
   });
 })();

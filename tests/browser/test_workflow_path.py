@@ -124,7 +124,7 @@ def test_from_post_to_published_answer_and_a_reopening_low_rating(as_user, live_
     admin.click(f"text={case.registration_number}")
     admin.locator("form[data-action=publish_interim] button[type=submit]").click()
     expect(admin.locator(".msg-success")).to_contain_text("Промежуточный ответ опубликован")
-    expect(admin.locator(".clock", has_text="Обещанный срок")).to_be_visible()
+    expect(admin.locator(".card-clocks .clock", has_text="Обещанный срок")).to_be_visible()
     expect(admin.locator(".clock", has_text="Первичный ответ: выполнено")).to_be_visible()
 
     executor.goto(card)
@@ -155,7 +155,7 @@ def test_from_post_to_published_answer_and_a_reopening_low_rating(as_user, live_
     admin.goto(card)
     admin.locator("form[data-action=publish] button[type=submit]").click()
     expect(_status(admin)).to_have_text("Опубликовано")
-    expect(admin.locator(".clock", has_text="Реакция заявителя")).to_be_visible()
+    expect(admin.locator(".card-clocks .clock", has_text="Реакция заявителя")).to_be_visible()
 
     # 6. The resident rates the answer 1 of 5: the case is back in work, a repeat.
     feedback = admin.locator("form[data-action=feedback]")

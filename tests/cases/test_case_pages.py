@@ -206,10 +206,18 @@ def test_queues_with_counts_for_the_administrator(as_, world, make_case, drive):
 
 
 def test_the_executors_queue_is_their_open_work(as_, world, make_case, drive):
-    mine = drive(make_case(), "assigned")
+    from cases.models import Case
+
+    mine = drive(make_case(), "in_progress")  # taken into work by «executor»
+    colleague = drive(make_case(), "in_progress")
+    Case.objects.filter(pk=colleague.pk).update(assignee=None)  # the organisation's
+    waiting = drive(make_case(), "assigned")
     drive(make_case(), "on_review")
     response = as_(world.users["executor"]).get("/cases/", {"queue": "mine"})
+    # «Мои»: the user's own, not the whole organisation's.
     assert [c.pk for c in response.context["page"]] == [mine.pk]
+    response = as_(world.users["executor"]).get("/cases/", {"queue": "to_accept"})
+    assert [c.pk for c in response.context["page"]] == [waiting.pk]
 
 
 def test_the_overdue_queue_holds_cases_with_a_breached_clock(as_, world, make_case, drive):

@@ -31,14 +31,21 @@ def test_working_time_left(make_case):
     case = make_case()
     services.deadline_start(case=case, stage="answer", started_at=MONDAY_9)
     view = _view(case, "answer", nsk(2026, 5, 18, 14, 45))
-    assert view.text == "Ответ: осталось 2 ч 15 мин рабочего времени"
-    assert view.title == "Срок: 18.05.2026 17:00 (МСК+4)"
+    # The due date and time itself, then what is left.
+    assert view.text == "Ответ: до 18.05.2026 17:00 (МСК+4) · осталось 2 ч 15 мин"
+    assert view.short == "18.05 17:00 · осталось 2 ч 15 мин"
+    assert view.title == "Ответ: срок 18.05.2026 17:00 (МСК+4)"
     assert (view.state, view.css) == ("running", "")
-    # Over the night only working time counts: 16:00 Monday → 15:00 Tuesday = 1 h + 7 h.
+    # Over the night only working time counts, and the clock says it is paused till 08:00.
     services.deadline_start(case=case, stage="first_reply", started_at=nsk(2026, 5, 18, 16, 30))
-    assert _view(case, "first_reply", nsk(2026, 5, 18, 20, 0)).text == (
-        "Первичный ответ: осталось 30 мин рабочего времени"
+    night = _view(case, "first_reply", nsk(2026, 5, 18, 20, 0))
+    assert night.state == "paused"
+    assert night.text == (
+        "Первичный ответ: до 19.05.2026 08:30 (МСК+4) · на паузе до 19.05 08:00, осталось 30 мин"
     )
+    # Early in the morning of the working day itself: «до 08:00», no date.
+    early = _view(case, "first_reply", nsk(2026, 5, 19, 6, 0))
+    assert early.short == "19.05 08:30 · на паузе до 08:00, осталось 30 мин"
 
 
 def test_warned_clock_is_amber_and_says_so(make_case):
@@ -46,7 +53,7 @@ def test_warned_clock_is_amber_and_says_so(make_case):
     services.deadline_start(case=case, stage="answer", started_at=MONDAY_9)
     services.deadlines_sweep(now=nsk(2026, 5, 18, 15, 0))
     view = _view(case, "answer", nsk(2026, 5, 18, 15, 10))
-    assert view.text == "Ответ: осталось 1 ч 50 мин рабочего времени — срок близок"
+    assert view.text == "Ответ: до 18.05.2026 17:00 (МСК+4) · осталось 1 ч 50 мин — срок близок"
     assert (view.state, view.css) == ("warned", "badge-warn")
 
 
@@ -56,18 +63,31 @@ def test_breached_clock_is_red_with_the_overdue_time(make_case):
     services.deadlines_sweep(now=nsk(2026, 5, 18, 17, 0))
     # Overdue since 17:00 Monday; at 09:05 Tuesday that is 1 h 05 min of working time.
     view = _view(case, "answer", nsk(2026, 5, 19, 9, 5))
-    assert view.text == "Ответ: просрочено на 1 ч 05 мин рабочего времени"
+    assert view.text == "Ответ: срок 18.05.2026 17:00 (МСК+4) · просрочено на 1 ч 05 мин"
     assert (view.state, view.css) == ("breached", "badge-danger")
+    # Past a working day the unit is the working day (9 h here) and hours, «раб. дн.».
+    later = _view(case, "answer", nsk(2026, 5, 21, 11, 0))
+    assert later.short == "18.05 17:00 · просрочено на 2 раб. дн. 3 ч"
+
+
+def test_breached_outside_working_hours_before_any_working_time(make_case):
+    case = make_case()
+    services.deadline_start(case=case, stage="answer", started_at=MONDAY_9)
+    view = _view(case, "answer", nsk(2026, 5, 18, 19, 0))
+    assert view.state == "breached"
+    assert view.short == "18.05 17:00 · просрочено с 18.05 17:00"
 
 
 def test_calendar_units_count_plain_time(make_case):
     case = make_case(fast_track=True)
     services.deadline_start(case=case, stage="answer", started_at=MONDAY_9)
-    assert _view(case, "answer", nsk(2026, 5, 18, 10, 0)).text == "Ответ: осталось 3 ч"
-    assert _view(case, "answer", nsk(2026, 5, 18, 14, 5)).text == "Ответ: просрочено на 1 ч 05 мин"
+    assert _view(case, "answer", nsk(2026, 5, 18, 10, 0)).short == "18.05 13:00 · осталось 3 ч"
+    assert _view(case, "answer", nsk(2026, 5, 18, 14, 5)).short == (
+        "18.05 13:00 · просрочено на 1 ч 05 мин"
+    )
     pos = make_case(kind="pos")
     services.deadline_start(case=pos, stage="answer", started_at=MONDAY_9)
-    assert _view(pos, "answer", MONDAY_9).text == "Ответ: осталось 21 д 8 ч"
+    assert _view(pos, "answer", MONDAY_9).short.endswith("· осталось 21 дн. 8 ч")
 
 
 def test_met_clock_shows_when_in_the_municipality_zone(make_case):
@@ -100,7 +120,7 @@ def test_case_clocks_tag_renders_every_clock(make_case, frozen_now):
         Context({"case": case})
     )
     assert "Первичный ответ: выполнено" in html
-    assert "Ответ: просрочено на" in html
+    assert "просрочено на" in html
     assert 'data-state="breached"' in html
     assert "Окно переназначения: остановлено" in html
     assert html.count("<li") == 3
@@ -136,5 +156,5 @@ def test_list_badge_is_query_free_with_the_selector(
         html = template.render(Context({"cases": list(cases)}))
     parts = html.split("|")[:-1]
     assert len(parts) == 4
-    assert sum("Первичный ответ: осталось" in p for p in parts) == 3
+    assert sum("Первичный ответ: до" in p for p in parts) == 3
     assert sum("—" in p and "badge" not in p for p in parts) == 1

@@ -1,0 +1,97 @@
+"""The phone (390×844): an executor on a site visit.
+
+The list becomes cards (number, text, address, deadline, status), the filters fold behind
+one button, the card's answer form comes first, and every tap target is at least 44 px.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from deadlines import services as deadline_services
+from tests.browser.conftest import login
+from tests.factories import CaseFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+# Every control a thumb must hit, measured where it is shown (a ticked box by its label).
+SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(el => el.offsetParent !== null)
+  .map(el => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])
+  .filter(([_, r]) => r.width > 0 && (r.height < 44 || r.width < 44))
+  .map(([html, r]) => html + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
+CONTROLS = (
+    ".topbar a, .topbar button, .queues a, [data-filters-toggle], tr.case-row a, "
+    "tr.case-row input, .pager a, .filters.is-open input:not([type=checkbox]), "
+    ".filters.is-open label:has(input[type=checkbox]), .filters.is-open select, "
+    ".filters.is-open summary, .filters.is-open button, .card-actions button, "
+    ".card-actions select, .card-actions input:not([type=hidden]), .back a"
+)
+
+
+def _executor_cases(world):
+    now = timezone.now()
+    cases = []
+    for i in range(3):
+        case = CaseFactory(
+            municipality=world.mun,
+            organisation=world.org,
+            status="in_progress",
+            text=f"Не горят фонари у дома {i}, темно во дворе",
+            address=f"ул. Лазо, {i + 1}",
+            received_at=now - timedelta(hours=i),
+        )
+        deadline_services.deadline_start(case=case, stage="answer", started_at=now)
+        cases.append(case)
+    return cases
+
+
+def test_phone_list_is_cards_with_filters_behind_one_button(page, live_server, world):
+    cases = _executor_cases(world)
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "executor")
+    assert page.locator("table.cases-grid thead").is_hidden()
+    card = page.locator("tr.case-row").first
+    assert card.evaluate("r => getComputedStyle(r).display") == "grid"
+    box = card.bounding_box()
+    assert box["width"] <= 390 and box["x"] >= 0
+    text = card.inner_text()
+    for part in (
+        cases[0].registration_number,
+        "Не горят фонари у дома 0",
+        "ул. Лазо, 1",
+        "В работе",
+    ):
+        assert part in text
+    assert card.locator(".clock").is_visible()
+    # Filters: one button; the form opens on a tap.
+    assert page.locator("#case-filters").is_hidden()
+    page.locator("[data-filters-toggle]").click()
+    assert page.locator("#id_q").is_visible()
+    assert page.locator("[data-filters-toggle]").get_attribute("aria-expanded") == "true"
+    small = page.evaluate(SMALL_TARGETS, CONTROLS)
+    assert small == [], small
+    # Nothing sticks out sideways.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_phone_card_puts_the_answer_form_first(page, live_server, world):
+    case = _executor_cases(world)[0]
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "executor")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    answer = page.locator("form.action-submit_answer")
+    text = page.locator("#h-text")
+    assert answer.bounding_box()["y"] < text.bounding_box()["y"]
+    first_form = page.evaluate(
+        "() => [...document.querySelectorAll('.actions form.action')]"
+        ".sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)"
+        "[0].dataset.action"
+    )
+    assert first_form == "submit_answer"
+    assert answer.locator("input[type=file]").get_attribute("capture") == "environment"
+    small = page.evaluate(SMALL_TARGETS, CONTROLS)
+    assert small == [], small
