@@ -30,6 +30,10 @@ run: seed
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## The quick loop while coding: everything but the Chromium and real-service tests.
+test-fast: install
+	$(BIN)/pytest -m "not browser and not integration" $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
