@@ -183,6 +183,32 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(client, world, settings)
 def test_the_page_offers_the_mappings_and_lists_recent_jobs(client, world):
     client.force_login(world.users["administrator"])
     page = client.get(URL).content.decode()
-    assert "Инцидент Менеджмент (по умолчанию)" in page
+    assert "Инцидент Менеджмент" in page
     assert "Загрузок ещё не было." in page
     assert 'enctype="multipart/form-data"' in page
+
+
+def test_the_page_and_a_finished_job_in_english(client, world):
+    from django.conf import settings
+
+    job = ImportJob.objects.create(
+        municipality=world.mun,
+        uploaded_by=world.users["head"],
+        mapping=mapping_default(),
+        original_name="x.csv",
+        file="imports/x.csv",
+        status=ImportStatus.DONE,
+        total_rows=3,
+        processed_rows=3,
+        created_count=2,
+        rejected_count=1,
+        rejected_rows=[{"row": 3, "reason": "Пустой текст сообщения.", "values": []}],
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(world.users["head"])
+    page = client.get(URL).content.decode()
+    assert "Export file" in page and "No imports yet." not in page
+    assert "2 created, 0 already there, 1 rejected" in page
+    job_page = client.get(reverse("channels:import-job", args=[job.pk])).content.decode()
+    assert "3 of 3 rows processed (100 %)" in job_page
+    assert "Report of the rejected rows with their reasons:" in job_page
