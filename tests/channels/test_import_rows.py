@@ -225,3 +225,25 @@ def test_dates_are_read_in_the_usual_export_forms(world):
     got = {c.received_at for c in Case.objects.filter(source="incident-manager")}
     assert got == {when}
     assert local(0)  # the helper itself gives a time now, not in the future
+
+
+def test_the_database_constraint_keeps_a_row_taken_in_meanwhile_one_case(world, monkeypatch):
+    """Another import (or the API) registered the rows between the look-up and the INSERT:
+    the unique constraint on (source, external_id) makes them duplicates, not new cases."""
+    from channels import import_services
+
+    content = csv_bytes([row(), row()])
+    run(world, content)
+    before = Case.objects.count()
+    real = import_services._ImportIntake.existing
+    calls = []
+
+    def misses_the_first_time(self, keys):
+        calls.append(keys)
+        return {} if len(calls) == 1 else real(self, keys)
+
+    monkeypatch.setattr(import_services._ImportIntake, "existing", misses_the_first_time)
+    again = run(world, content)
+    assert (again.created_count, again.duplicate_count, again.rejected_count) == (0, 2, 0)
+    assert Case.objects.count() == before
+    assert len(calls) > 1  # the batch went one by one after the constraint refused it
