@@ -5,6 +5,7 @@ read (``max_body_bytes``, ``RequestSizeLimitMiddleware``); the run goes to Celer
 the job's row is committed, and the job page polls its counts with htmx.
 """
 
+import logging
 from functools import partial
 
 from django.conf import settings
@@ -27,6 +28,8 @@ from .import_services import (
 )
 from .models_import import ImportJob
 
+logger = logging.getLogger(__name__)
+
 #: the file at its limit, plus the form's other fields and the multipart envelope
 IMPORT_MAX_BODY_BYTES = settings.IMPORT_MAX_UPLOAD_BYTES + 256 * 1024
 
@@ -38,7 +41,10 @@ def _forbidden(request):
 def _enqueue(job_id: int) -> None:
     from .tasks import import_run
 
-    import_run.delay(job_id)
+    try:
+        import_run.delay(job_id)
+    except Exception:  # the broker is down: the job stays queued, beat resends it
+        logger.warning("import job %s not sent to the broker; import_resume will", job_id)
 
 
 @login_required

@@ -23,6 +23,8 @@ app.conf.beat_schedule = {
     # Every minute: recomputes of clocks that calendar or rule edits left in the outbox
     # (the broker was down, or a worker died mid-task).
     "deadlines-recompute-pending": {"task": "deadlines.recompute_pending", "schedule": crontab()},
+    # Every minute: imports whose task never came (the broker was down at the upload).
+    "channels-import-resume": {"task": "channels.import_resume", "schedule": crontab()},
     # Daily at 03:30 UTC: residents' personal data of long finished cases (152-ФЗ).
     # crontab "30 3 * * *" — https://crontab.guru/#30_3_*_*_*
     "cases-retention-erase": {

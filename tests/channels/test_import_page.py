@@ -212,3 +212,23 @@ def test_the_page_and_a_finished_job_in_english(client, world):
     job_page = client.get(reverse("channels:import-job", args=[job.pk])).content.decode()
     assert "3 of 3 rows processed (100 %)" in job_page
     assert "Report of the rejected rows with their reasons:" in job_page
+
+
+def test_a_broker_down_at_the_upload_leaves_the_job_queued_not_a_500(
+    client, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from channels import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.import_run, "delay", down)
+    client.force_login(world.users["head"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, csv_bytes([row()]), "x.csv")
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.QUEUED
+    assert "hx-trigger" in client.get(response["Location"]).content.decode()
