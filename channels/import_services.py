@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.core.files.base import File
 from django.db import transaction
@@ -202,14 +203,17 @@ def _finish(job: ImportJob, status: str, error: str = "") -> ImportJob:
 
 def import_job_run(job_id: int, *, progress: Progress | None = None) -> ImportJob:
     """Take the job's rows in, ``CHUNK_ROWS`` at a time, saving the counts after each
-    chunk (what the page's progress bar reads). A finished job is left as it is, so a
-    redelivered task does nothing twice; a job interrupted midway runs again from the
-    start, and the rows it had taken in come back as duplicates."""
+    chunk (what the page's progress bar reads). Only a queued job runs, so a redelivered
+    task does nothing twice. A job whose worker died midway stays «Загружается»: the file
+    uploaded again takes in the rest, the rows taken in before count as duplicates."""
+    # Claimed with a compare-and-swap: a second delivery of the task (the beat's resume of
+    # a job whose first message is still queued) finds it taken and does nothing.
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
     job = ImportJob.objects.select_related("municipality", "mapping", "uploaded_by").get(pk=job_id)
-    if job.is_finished:
+    if not claimed:
         return job
-    job.status = ImportStatus.RUNNING
-    job.started_at = timezone.now()
     job.processed_rows = job.created_count = job.duplicate_count = job.rejected_count = 0
     # The same list grows as the chunks go; it is written once, by the final save (each
     # chunk rewriting a growing list would make a file of many bad rows quadratic).
@@ -307,6 +311,20 @@ def _run_chunk(
     job.duplicate_count += duplicates
     job.rejected_count += len(rejected) - before
     job.save(update_fields=["processed_rows", "created_count", "duplicate_count", "rejected_count"])
+
+
+#: a queued job older than this lost its task (the broker was down at the upload)
+RESUME_AFTER = timedelta(minutes=2)
+
+
+def import_jobs_resumable(*, now=None) -> list[int]:
+    """Queued jobs whose task did not come: beat sends them again (``import_resume``)."""
+    cutoff = (now or timezone.now()) - RESUME_AFTER
+    return list(
+        ImportJob.objects.filter(status=ImportStatus.QUEUED, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:100]
+    )
 
 
 def import_report_rows(job: ImportJob) -> tuple[list[str], list[list[str]]]:

@@ -310,16 +310,31 @@ class Table:
         """``(row number as the file numbers it, values)`` of the non-empty data rows."""
         if self.format == "csv":
             reader = csv.reader(io.StringIO(self._text), delimiter=self.delimiter)
-            next(reader, None)
-            for number, values in enumerate(reader, start=2):
-                if any(str(v).strip() for v in values):
-                    yield number, values
+            try:
+                next(reader, None)
+                # Numbered by records, as a spreadsheet shows them (a quoted cell may
+                # span lines).
+                for number, values in enumerate(reader, start=2):
+                    if any(str(v).strip() for v in values):
+                        yield number, values
+            except csv.Error as exc:
+                raise ImportRefused(
+                    _("CSV не читается (строка файла %(line)s): %(error)s")
+                    % {"line": reader.line_num, "error": exc}
+                ) from None
             return
         self._fh.seek(0)
         book = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
         try:
             sheet = book.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            while True:
+                try:
+                    number, values = next(rows)
+                except StopIteration:
+                    break
+                except Exception:  # a broken sheet: openpyxl raises many kinds
+                    raise ImportRefused(_("Файл XLSX повреждён: лист не читается.")) from None
                 if number == 1:
                     continue
                 if any(v is not None and str(v).strip() for v in values):
@@ -355,6 +370,10 @@ def open_table(fh) -> Table:
             sheet = book.worksheets[0]
             first = next(sheet.iter_rows(max_row=1, values_only=True), None)
             estimate = sheet.max_row if isinstance(sheet.max_row, int) else None
+        except ImportRefused:
+            raise
+        except Exception:
+            raise ImportRefused(_("Файл XLSX повреждён: лист не читается.")) from None
         finally:
             book.close()
         headers = [_cell_text(v) for v in (first or [])]

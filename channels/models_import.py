@@ -33,7 +33,7 @@ MAPPED_FIELDS = (
 #: The default mapping: the Russian headers of «Инцидент Менеджмент» exports, with the
 #: names other monitoring exports use for the same columns.
 DEFAULT_MAPPING = {
-    "name": "Инцидент Менеджмент (по умолчанию)",
+    "name": "Инцидент Менеджмент",
     "source": "incident-manager",
     "is_default": True,
     "col_external_id": "Внешний ID|ID сообщения|ID инцидента|Идентификатор",

@@ -8,6 +8,7 @@ The cluster decisions of the case card (confirm, take posts out, answer all) are
 too: the services in ``channels.clusters`` decide; the card is shown again with a message.
 """
 
+import logging
 from functools import partial
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from .import_services import (
 )
 from .models_import import ImportJob
 
+logger = logging.getLogger(__name__)
+
 #: the file at its limit, plus the form's other fields and the multipart envelope
 IMPORT_MAX_BODY_BYTES = settings.IMPORT_MAX_UPLOAD_BYTES + 256 * 1024
 
@@ -43,7 +46,10 @@ def _forbidden(request):
 def _enqueue(job_id: int) -> None:
     from .tasks import import_run
 
-    import_run.delay(job_id)
+    try:
+        import_run.delay(job_id)
+    except Exception:  # the broker is down: the job stays queued, beat resends it
+        logger.warning("import job %s not sent to the broker; import_resume will", job_id)
 
 
 @login_required

@@ -34,6 +34,8 @@ app.conf.beat_schedule = {
         "task": "deadlines.recompute_pending",
         "schedule": _every_minute(),
     },
+    # Every minute: imports whose task never came (the broker was down at the upload).
+    "channels-import-resume": {"task": "channels.import_resume", "schedule": _every_minute()},
     # Daily at 03:30 UTC: residents' personal data of long finished cases (152-ФЗ).
     # crontab "30 3 * * *" — https://crontab.guru/#30_3_*_*_*
     "cases-retention-erase": {

@@ -134,3 +134,30 @@ def test_headers_match_whatever_the_case_and_yo(db):
         "channel": 3,
         "address": 4,
     }
+
+
+def test_a_csv_the_parser_cannot_read_is_refused_not_a_500(db):
+    huge_field = "Дата поступления;Текст\n01.01.2026 10:00;" + "я" * 200_000 + "\n"
+    message = refusal(huge_field.encode("utf-8"), "x.csv")
+    assert message.startswith("CSV не читается (строка файла 2): field larger than field limit")
+
+
+def test_a_multiline_cell_counts_as_one_row(db):
+    content = 'Дата поступления;Текст\n01.01.2026 10:00;"две\nстроки"\n02.01.2026 10:00;ещё\n'
+    table = imports.open_table(io.BytesIO(content.encode()))
+    assert [(n, v[1]) for n, v in table.rows()] == [(2, "две\nстроки"), (3, "ещё")]
+
+
+def test_a_broken_sheet_is_refused_before_a_row_is_written(db):
+    import zipfile
+
+    good = xlsx_bytes([row()])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut off mid-XML
+            dst.writestr(item, data)
+    with pytest.raises(ImportRefused, match="Файл XLSX повреждён: лист не читается"):
+        imports.open_table(io.BytesIO(out.getvalue())).count()

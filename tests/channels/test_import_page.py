@@ -183,6 +183,52 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(client, world, settings)
 def test_the_page_offers_the_mappings_and_lists_recent_jobs(client, world):
     client.force_login(world.users["administrator"])
     page = client.get(URL).content.decode()
-    assert "Инцидент Менеджмент (по умолчанию)" in page
+    assert "Инцидент Менеджмент" in page
     assert "Загрузок ещё не было." in page
     assert 'enctype="multipart/form-data"' in page
+
+
+def test_the_page_and_a_finished_job_in_english(client, world):
+    from django.conf import settings
+
+    job = ImportJob.objects.create(
+        municipality=world.mun,
+        uploaded_by=world.users["head"],
+        mapping=mapping_default(),
+        original_name="x.csv",
+        file="imports/x.csv",
+        status=ImportStatus.DONE,
+        total_rows=3,
+        processed_rows=3,
+        created_count=2,
+        rejected_count=1,
+        rejected_rows=[{"row": 3, "reason": "Пустой текст сообщения.", "values": []}],
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(world.users["head"])
+    page = client.get(URL).content.decode()
+    assert "Export file" in page and "No imports yet." not in page
+    assert "2 created, 0 already there, 1 rejected" in page
+    job_page = client.get(reverse("channels:import-job", args=[job.pk])).content.decode()
+    assert "3 of 3 rows processed (100 %)" in job_page
+    assert "Report of the rejected rows with their reasons:" in job_page
+
+
+def test_a_broker_down_at_the_upload_leaves_the_job_queued_not_a_500(
+    client, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from channels import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.import_run, "delay", down)
+    client.force_login(world.users["head"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, csv_bytes([row()]), "x.csv")
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.QUEUED
+    assert "hx-trigger" in client.get(response["Location"]).content.decode()

@@ -247,3 +247,36 @@ def test_the_database_constraint_keeps_a_row_taken_in_meanwhile_one_case(world, 
     assert (again.created_count, again.duplicate_count, again.rejected_count) == (0, 2, 0)
     assert Case.objects.count() == before
     assert len(calls) > 1  # the batch went one by one after the constraint refused it
+
+
+def test_a_job_already_taken_by_a_worker_is_not_run_twice(world):
+    job = import_job_create(
+        actor=world.users["head"],
+        municipality=world.mun,
+        upload=SimpleUploadedFile("x.csv", csv_bytes([row()])),
+        mapping=mapping_default(),
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    assert import_job_run(job.pk).status == ImportStatus.RUNNING
+    assert not Case.objects.filter(source="incident-manager").exists()
+
+
+def test_beat_resends_a_queued_job_whose_task_never_came(world):
+    from channels.tasks import import_resume
+
+    def queued(minutes_ago: int):
+        job = import_job_create(
+            actor=world.users["head"],
+            municipality=world.mun,
+            upload=SimpleUploadedFile("x.csv", csv_bytes([row()])),
+            mapping=mapping_default(),
+        )
+        ImportJob.objects.filter(pk=job.pk).update(
+            created_at=timezone.now() - dt.timedelta(minutes=minutes_ago)
+        )
+        return job
+
+    lost, fresh = queued(5), queued(0)
+    assert import_resume() == 1  # eager in the tests: the run happens here
+    assert ImportJob.objects.get(pk=lost.pk).status == ImportStatus.DONE
+    assert ImportJob.objects.get(pk=fresh.pk).status == ImportStatus.QUEUED
