@@ -212,8 +212,8 @@ def link_duplicates_after_commit(case_ids: list[int]) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def cluster_for_case(*, user, case: Case) -> ProblemCluster | None:
-    """The cluster of a case the user sees, with its members visible to the user."""
+def cluster_for_case(*, case: Case) -> ProblemCluster | None:
+    """The cluster of a case (the caller has checked the case is visible to the user)."""
     membership = (
         ClusterMembership.objects.filter(case=case).select_related("cluster__primary").first()
     )

@@ -2,7 +2,8 @@
 
 PostgreSQL: ``pg_trgm``'s ``similarity()`` (the extension is installed by
 ``cases/migrations/0006``), computed in the query over the candidates. SQLite: the same
-candidates read out and scored by rapidfuzz. The two scales differ (trigram Jaccard
+candidates read out and scored by rapidfuzz (``token_set_ratio``, scaled to 0–1). The two
+scales differ (trigram Jaccard
 against an edit-distance ratio), so each backend has its own thresholds, chosen so that
 the same texts are linked on both: the test of the clusters runs on both databases with
 the same data and asserts the same links. Both sides compare the folded text (lower
@@ -20,10 +21,10 @@ from mcu.text import fold
 
 __all__ = ["THRESHOLDS", "scored", "threshold"]
 
-#: (near-same text of one author, similar text at one address or district)
+#: (near-same text of one author, similar text at one address or district), 0–1
 THRESHOLDS = {
     "postgresql": {"author": 0.45, "place": 0.4},
-    "other": {"author": 70.0, "place": 65.0},
+    "other": {"author": 0.70, "place": 0.65},
 }
 
 
@@ -47,7 +48,7 @@ def scored(candidates: QuerySet, text: str) -> list[tuple[int, float]]:
         pairs = [(pk, float(sim)) for pk, sim in rows]
     else:
         pairs = [
-            (pk, float(fuzz.token_set_ratio(folded, fold(other))))
+            (pk, fuzz.token_set_ratio(folded, fold(other)) / 100.0)
             for pk, other in candidates.values_list("pk", "text")
         ]
     return sorted(pairs, key=lambda p: (-p[1], p[0]))

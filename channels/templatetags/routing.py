@@ -4,7 +4,7 @@ auto-rules did, the routing suggestions, the problem cluster and the repeat link
 from django import template
 
 from cases.choices import EventAction
-from cases.models import CaseEvent
+from cases.models import Case, CaseEvent
 from cases.services import case_allowed_actions, case_role_may
 from channels.clusters import cluster_for_case
 from channels.models import ClusterMembership, ProblemCluster
@@ -30,11 +30,14 @@ def routing_panel(case, user) -> dict:
     rule_org = None
     if rules and rules.get("organization"):
         rule_org = Organisation.objects.filter(pk=rules["organization"], is_active=True).first()
-    cluster = cluster_for_case(user=user, case=case)
+    cluster = cluster_for_case(case=case)
     members = []
     if cluster is not None:
+        # Only the posts this user sees (an administrator coordinates some kinds only).
         members = list(
-            ClusterMembership.objects.filter(cluster=cluster)
+            ClusterMembership.objects.filter(
+                cluster=cluster, case__in=Case.objects.visible_to(user)
+            )
             .select_related("case")
             .order_by("case__received_at", "case_id")
         )

@@ -240,3 +240,30 @@ def test_the_cluster_is_answered_once_and_every_post_gets_it_with_clocks_met(
         assert clocks["reaction"].met_at is None and clocks["reaction"].cancelled_at is None
     # Answering again publishes nothing twice.
     assert cluster_answer(cluster.pk, actor=admin)["published"] == []
+
+
+def test_the_card_confirms_splits_and_answers_the_cluster(client, world, pothole_cluster):
+    cluster, first, members = pothole_cluster
+    client.force_login(world.users["administrator"])
+    page = client.get(f"/cases/{members[0].pk}/").content.decode()
+    assert 'data-testid="cluster-members"' in page and "Подтвердить" in page
+    response = client.post(f"/channels/clusters/{cluster.pk}/confirm/", {"case": members[0].pk})
+    assert response.status_code == 302 and response["Location"] == f"/cases/{members[0].pk}/"
+    cluster.refresh_from_db()
+    assert cluster.status == "confirmed"
+    client.post(f"/channels/clusters/{cluster.pk}/remove/", {"cases": members[2].pk})
+    assert cluster_of(members[2]) is None
+    publish(world, first)
+    page = client.get(f"/cases/{first.pk}/").content.decode()
+    assert "Опубликовать этот ответ всем" in page
+    client.post(f"/channels/clusters/{cluster.pk}/answer/", {"case": first.pk})
+    assert set(
+        Case.objects.filter(pk__in=[m.pk for m in members]).values_list("status", flat=True)
+    ) == {
+        "published",
+        "new",
+    }
+    # The executor sees the main case, and still may not split its cluster.
+    client.force_login(world.users["executor"])
+    client.post(f"/channels/clusters/{cluster.pk}/remove/", {"cases": members[0].pk})
+    assert cluster_of(members[0]) == cluster
