@@ -428,7 +428,7 @@ def summary_view(request):
         (k for k in orgs if last[k] is not None and last[k].score is not None),
         key=lambda k: (-last[k].score, last[k].name),
     )[:5]
-    overdue_count, overdue = overdue_now(scope=scope)
+    overdue_count, overdue = overdue_now(scope=scope, limit=20)
     table = (
         [_("Канал"), *labels],
         [[name, *counts] for name, counts in channels.items()],
@@ -438,7 +438,8 @@ def summary_view(request):
         return response
     charts = {
         "channels": {
-            "type": "line",
+            "type": "bar",
+            "stacked": True,
             "labels": labels,
             "datasets": [{"label": n, "data": c} for n, c in channels.items()],
         },

@@ -3,7 +3,8 @@
    written by Django's json_script, so the numbers are the page's own. */
 (function () {
   "use strict";
-  var PALETTE = ["#1f5fa8", "#c0392b", "#2e7d32", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#b7950b"];
+  var PALETTE = ["#1f5fa8", "#c0392b", "#2e7d32", "#8e44ad", "#d35400", "#16a085", "#7f8c8d",
+    "#b7950b", "#5dade2", "#f1948a", "#82e0aa", "#34495e"];
 
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.chart);
@@ -17,13 +18,14 @@
       };
     });
     var scales = { y: { beginAtZero: true, ticks: { precision: 0 } } };
+    if (spec.stacked) { scales.x = { stacked: true }; scales.y.stacked = true; }
     if (spec.percent) { scales.y.max = 100; scales.y.title = { display: true, text: "%" }; }
     new Chart(canvas, {
       type: spec.type || "line",
       data: { labels: spec.labels, datasets: datasets },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
-        plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 10, font: { size: 11 } } } },
         scales: scales
       }
     });

@@ -3,6 +3,11 @@
 Междуреченск (Asia/Novokuznetsk, UTC+7, Mon–Fri 08:00–17:00); "now" is frozen at
 2026-02-20 12:00 local; the period is the week 02.02.2026–08.02.2026 (no holidays), the
 previous period 26.01–01.02. Incidents: answer due 8 working hours after receipt.
+
+The data set is built once per test module (``_module_data``) inside an outer
+transaction that is rolled back when the module ends; each test runs in a savepoint of
+it (pytest-django's ``db``), so a test's own changes are undone before the next one and
+the hand-made cases are not rebuilt for every test.
 """
 
 import datetime as dt
@@ -10,6 +15,7 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from cases import services
 from tests.cases.conftest import png
@@ -30,8 +36,7 @@ def frozen():
         yield NOW
 
 
-@pytest.fixture
-def cats(db):
+def _categories():
     roads = CategoryFactory(code="a-roads", name="Дороги")
     potholes = CategoryFactory(code="a-potholes", name="Ямы", parent=roads)
     water = CategoryFactory(code="a-water", name="Водоснабжение")
@@ -91,13 +96,7 @@ class Flow:
         return self.publish(case, published)
 
 
-@pytest.fixture
-def flow(world, cats):
-    return Flow(world, cats)
-
-
-@pytest.fixture
-def dataset(frozen, world, flow):
+def _build(world, flow):
     """The cases of the period; the expected figures are in test_indicators.py."""
     u, f = world.users, flow
     c = {}
@@ -140,3 +139,47 @@ def dataset(frozen, world, flow):
     c["p1"] = f.full(local(27, 9, month=1), local(27, 10, month=1), local(27, 11, month=1))
     c["p2"] = f.full(local(27, 10, month=1), local(27, 11, month=1), local(27, 12, month=1))
     return c
+
+
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    """World, categories and the workflow helper, made once per module inside a
+    transaction that is rolled back when the module ends (the tests run in savepoints
+    inside it)."""
+    from tests.reference import World
+
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        world = World.load()
+        cats = _categories()
+        made = {"world": world, "cats": cats, "flow": Flow(world, cats)}
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def _module_data(_module_world, django_db_blocker):
+    """The hand-made cases, built once per module that asks for them (a module whose
+    tests want no cases must not ask: the cases stay until the module ends)."""
+    with django_db_blocker.unblock(), time_machine.travel(NOW, tick=False):
+        return _build(_module_world["world"], _module_world["flow"])
+
+
+@pytest.fixture
+def cats(_module_world, db):
+    return _module_world["cats"]
+
+
+@pytest.fixture
+def flow(_module_world, db):
+    return _module_world["flow"]
+
+
+@pytest.fixture
+def dataset(frozen, _module_data, db):
+    return _module_data

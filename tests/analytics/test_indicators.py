@@ -68,14 +68,6 @@ def test_total_counts_every_visible_case(dataset, world):
     assert (total.received, total.answered, total.overdue, total.on_time) == (5, 3, 2, 3)
 
 
-def test_no_cases_gives_zeros_and_no_score(frozen, world):
-    rating = _rating(world.users["curator"])
-    assert {r.organization for r in rating.rows} == {world.org.pk, world.org2.pk}
-    for row in rating.rows:
-        assert (row.received, row.answered, row.overdue) == (0, 0, 0)
-        assert row.on_time_share is None and row.score is None and row.rank is None
-
-
 def test_the_period_ends_at_local_midnight_of_the_municipality(dataset, world):
     scope = analytics_scope(user=world.users["curator"], municipality="mzh")
     last_day = rating_rows(scope=scope, period=Period(dt.date(2026, 2, 8), dt.date(2026, 2, 8)))

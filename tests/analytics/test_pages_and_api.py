@@ -8,7 +8,7 @@ import pytest
 from analytics.indicators import Period, analytics_scope, rating_rows
 from tests.factories import OrganisationFactory
 
-from .conftest import PERIOD, local
+from .conftest import PERIOD
 
 Q = {"municipality": "mzh", "date_from": "2026-02-02", "date_to": "2026-02-08"}
 
@@ -76,17 +76,6 @@ def test_other_endpoints_answer(dataset, client, world, cats):
     rising = client.get("/api/v1/analytics/rising/", {**Q, "date_from": "2026-02-02"}).json()
     assert rising["results"] == []  # 4 potholes in a week: below x ≥ 5
     assert "0,01" in rising["rule"]
-
-
-def test_rising_flags_a_jump_above_the_baseline(frozen, flow, client, world):
-    for i in range(6):
-        flow.assign(flow.register(local(16, 9 + i)), local(16, 16))
-    body = (
-        _login(client, world)
-        .get("/api/v1/analytics/rising/", {"date_from": "2026-02-16", "date_to": "2026-02-20"})
-        .json()
-    )
-    assert [(r["name"], r["count"], r["baseline"]) for r in body["results"]] == [("Ямы", 6, 0.0)]
 
 
 @pytest.mark.parametrize("path", ["rating", "top", "heatmap", "rising"])

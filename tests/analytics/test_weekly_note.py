@@ -90,7 +90,7 @@ def test_command_writes_html_and_xlsx(dataset, world, tmp_path):
         )
 
 
-@pytest.mark.parametrize(("kind", "label"), [("month", "2026-02"), ("quarter", "2026-Q1")])
+@pytest.mark.parametrize(("kind", "label"), [("month", "2025-02"), ("quarter", "2025-Q1")])
 def test_command_monthly_and_quarterly_docx_without_cases(world, tmp_path, kind, label):
     """Междуреченск пост. 3.3 (monthly) and Лабытнанги 3.6 в) (quarterly), from the same
     engine; a period without cases still makes a whole document."""
