@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast lint format migrate seed bench check-deploy messages clean
+.PHONY: install run test test-fast lint format migrate seed bench check-deploy messages clean screenshots
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,19 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Screenshots of the list, a card and the notices at 1440×900 and 390×844 for every role,
+## into var/screenshots/ (a demo desk on SCREENSHOT_PORT, its own database under var/screenshots-desk/).
+SCREENSHOT_PORT ?= 8099
+screenshots: install
+	rm -rf var/screenshots-desk && mkdir -p var/screenshots var/screenshots-desk
+	VAR_DIR=var/screenshots-desk DATABASE_URL= $(BIN)/python manage.py migrate --noinput -v0
+	VAR_DIR=var/screenshots-desk DATABASE_URL= $(BIN)/python manage.py seed_demo
+	VAR_DIR=var/screenshots-desk DATABASE_URL= $(BIN)/python manage.py runserver 127.0.0.1:$(SCREENSHOT_PORT) --noreload --insecure & \
+	  echo $$! > var/screenshots-desk/server.pid; \
+	  for i in $$(seq 1 60); do curl -sf -o /dev/null http://127.0.0.1:$(SCREENSHOT_PORT)/login/ && break; sleep 0.5; done; \
+	  $(BIN)/python -m tests.browser.screenshots --base-url http://127.0.0.1:$(SCREENSHOT_PORT) --out var/screenshots; \
+	  status=$$?; kill $$(cat var/screenshots-desk/server.pid); exit $$status
 
 ## Benchmarks: figures and ratios printed, nothing asserted.
 bench: install

@@ -16,6 +16,7 @@ from deadlines.selectors import (
     with_nearest_due,
 )
 from deadlines.state import q_at_risk
+from mcu.forms import CategoryTreeField
 from mcu.models import Category, District, Municipality, Organisation
 from mcu.text import fold
 from mcu.timefmt import user_zone
@@ -68,6 +69,12 @@ def _visible(model):
     return queryset
 
 
+class CategoryTreeFilter(django_filters.ModelChoiceFilter):
+    """The category filter as a tree (indented, searchable: mcu.forms.CategoryTreeField)."""
+
+    field_class = CategoryTreeField
+
+
 class CaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Поиск"))
     municipality = django_filters.ModelChoiceFilter(
@@ -95,8 +102,8 @@ class CaseFilterSet(django_filters.FilterSet):
         distinct=False,
         empty_label=_("Исполнитель: все"),
     )
-    category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(),
+    category = CategoryTreeFilter(
+        queryset=Category.objects.order_by("sort_order", "name"),
         method="filter_category",
         label=_("Категория"),
         distinct=False,

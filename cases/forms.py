@@ -11,6 +11,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from mcu.forms import CategoryTreeField
 from mcu.models import Category, District, Organisation
 
 from .attachments import MAX_FILES
@@ -48,7 +49,7 @@ class AssignForm(VersionForm):
     organization = forms.ModelChoiceField(
         queryset=Organisation.objects.none(), label=_("Организация-исполнитель")
     )
-    category = forms.ModelChoiceField(queryset=Category.objects.none(), label=_("Категория"))
+    category = CategoryTreeField(queryset=Category.objects.none(), label=_("Категория"))
     district = forms.ModelChoiceField(
         queryset=District.objects.none(), label=_("Район"), required=False
     )
@@ -74,12 +75,10 @@ class AssignForm(VersionForm):
         self.fields["organization"].queryset = Organisation.objects.filter(
             municipality_id=mun, is_active=True
         )
-        self.fields["category"].queryset = (
-            Category.objects.filter(is_active=True)
-            .select_related("parent")
-            .order_by("level", "sort_order", "name")
+        # Ordered as the tree and searchable (mcu.forms.CategoryTreeField).
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by(
+            "sort_order", "name"
         )
-        self.fields["category"].label_from_instance = lambda c: ("— " * (c.level - 1)) + c.name
         self.fields["district"].queryset = District.objects.filter(municipality_id=mun)
 
     def service_kwargs(self) -> dict:
@@ -337,9 +336,10 @@ class BulkAssignForm(forms.Form):
     organization = forms.ModelChoiceField(
         queryset=Organisation.objects.none(), label=_("Организация-исполнитель")
     )
-    category = forms.ModelChoiceField(
+    category = CategoryTreeField(
         queryset=Category.objects.none(),
         required=False,
+        empty_label=_("не менять"),
         label=_("Категория (если не указана в сообщении)"),
     )
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label=_("Сообщения"))
@@ -350,7 +350,9 @@ class BulkAssignForm(forms.Form):
         if not user.is_superuser:
             orgs = orgs.filter(municipality_id=user.municipality_id)
         self.fields["organization"].queryset = orgs
-        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by(
+            "sort_order", "name"
+        )
         self.fields["ids"].choices = (
             [(v, v) for v in self.data.getlist("ids")] if hasattr(self.data, "getlist") else []
         )

@@ -129,7 +129,7 @@ def case_list_view(request):
         "page_sizes": PAGE_SIZES,
     }
     if context["can_bulk_assign"]:
-        context["bulk_form"] = BulkAssignForm(user=user)
+        context["bulk_form"] = BulkAssignForm(user=user, auto_id="bulk_%s")
     template = "cases/_list_table.html" if request.htmx else "cases/list.html"
     return render(request, template, context)
 

@@ -6,8 +6,49 @@ municipality and read the shared ones, with no model permissions to hand out by 
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from .choices import Role
+
+# Django writes «Выберите %s для изменения» and «Добавить %s» with the verbose name in the
+# nominative («Выберите категория»). Russian wants the accusative there: the forms that
+# differ (feminine nouns, animate masculine ones); the rest read the same in both cases.
+ACCUSATIVE = {
+    "категория": "категорию",
+    "организация-исполнитель": "организацию-исполнителя",
+    "загрузка через API": "загрузку через API",
+    "реакция заявителя": "реакцию заявителя",
+    "пользователь": "пользователя",
+}
+
+
+def accusative(model) -> str:
+    name = str(model._meta.verbose_name)
+    return ACCUSATIVE.get(name, name)
+
+
+class RussianTitlesMixin:
+    """The admin's page titles in grammatical Russian (the accusative after «Выберите»,
+    «Добавить», «Изменить»)."""
+
+    def changelist_view(self, request, extra_context=None):
+        what = accusative(self.model)
+        if self.has_change_permission(request):
+            title = _("Выберите %s для изменения") % what
+        else:
+            title = _("Выберите %s для просмотра") % what
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def add_view(self, request, form_url="", extra_context=None):
+        title = _("Добавить %s") % accusative(self.model)
+        return super().add_view(request, form_url, {"title": title, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        obj = self.get_object(request, admin.utils.unquote(object_id))
+        if obj is not None and self.has_change_permission(request, obj):
+            extra.setdefault("title", _("Изменить %s") % accusative(self.model))
+        return super().change_view(request, object_id, form_url, extra)
 
 
 def is_head(request) -> bool:
@@ -17,7 +58,7 @@ def is_head(request) -> bool:
     )
 
 
-class SuperuserEditsAdmin(admin.ModelAdmin):
+class SuperuserEditsAdmin(RussianTitlesMixin, admin.ModelAdmin):
     """Superusers edit; heads of centres may look."""
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -80,7 +121,7 @@ class MunicipalAdmin(SuperuserEditsAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
+class SuperuserOnlyAdmin(RussianTitlesMixin, admin.ModelAdmin):
     """Cases, answers, feedback and notifications hold residents' personal data across
     municipalities: in the admin they are the superuser's alone, whatever model
     permissions a staff group may be given. Staff work with them in the desk itself,

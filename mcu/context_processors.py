@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from mcu.choices import Role
 from mcu.notifications import notifications_visible
 
@@ -11,4 +13,6 @@ def desk(request):
         "desk_role": user.role,
         "desk_role_label": Role(user.role).label if user.role in Role.values else "",
         "desk_unread": unread,
+        # The bell asks for a fresh count this often (htmx polling).
+        "desk_bell_poll": getattr(settings, "DESK_BELL_POLL_SECONDS", 60),
     }

@@ -45,6 +45,8 @@ urlpatterns = [
     ),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_mark_read, name="notifications-read"),
+    path("notifications/bell/", views.notification_bell, name="notifications-bell"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notifications-open"),
     path("cases/", include("cases.urls")),
     path("channels/", include("channels.urls")),
     path("analytics/", include("analytics.urls")),

@@ -1,8 +1,16 @@
+import re
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,16 +40,161 @@ def home(request):
     return redirect("cases:list")
 
 
+# What each kind of notice asks for, and the status the case has while it still does.
+NOTICE_KINDS = {
+    "case.assigned": (_("Назначено организации"), "assigned"),
+    "case.reassignment_requested": (_("Запрос переназначения"), "new"),
+    "case.answer_submitted": (_("Ответ ждёт проверки"), "on_review"),
+    "case.approval_requested": (_("Ответ ждёт согласования"), "on_approval"),
+    "case.answer_returned": (_("Ответ возвращён"), "in_progress"),
+    "case.reopened": (_("Возвращено заявителем"), "in_progress"),
+    "case.interim_answer": (_("Промежуточный ответ"), None),
+    "case.interim_published": (_("Промежуточный ответ опубликован"), None),
+    "case.interim_returned": (_("Промежуточный ответ возвращён"), None),
+    "case.promise_check": (_("Проверка обещанного срока"), None),
+    "case.fast_track_proposed": (_("Предложена повышенная важность"), None),
+    "case.fast_track": (_("Повышенная важность"), None),
+}
+NOTICE_GROUPS_PER_PAGE = 30
+# The newest notices grouped on the page; older ones stay in the database.
+NOTICE_WINDOW = 5000
+_CASE_URL = re.compile(r"^/cases/(\d+)/")
+
+
+def _case_id(url: str) -> int | None:
+    match = _CASE_URL.match(url or "")
+    return int(match.group(1)) if match else None
+
+
+def _notice_groups(user, *, kind: str = "", unread_only: bool = False) -> list[dict]:
+    """The user's notices grouped by case and kind, the newest group first: one row for
+    «ответ ждёт проверки» on a case however many times it was sent."""
+    from cases.models import Case
+
+    qs = notifications_visible(user)
+    if kind:
+        qs = qs.filter(event=kind)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    rows = qs.order_by("-created_at", "-id").values(
+        "id", "event", "title", "body", "url", "created_at", "read_at"
+    )[:NOTICE_WINDOW]
+    groups: dict[tuple, dict] = {}
+    for row in rows:
+        case_id = _case_id(row["url"])
+        key = (case_id, row["event"]) if case_id else ("id", row["id"])
+        group = groups.get(key)
+        if group is None:
+            label, waits_for = NOTICE_KINDS.get(row["event"], (row["event"], None))
+            group = groups[key] = {
+                "id": row["id"],
+                "ids": [],
+                "case_id": case_id,
+                "event": row["event"],
+                "kind": label,
+                "waits_for": waits_for,
+                "title": row["title"],
+                "body": row["body"],
+                "url": row["url"],
+                "at": row["created_at"],
+                "count": 0,
+                "unread": 0,
+            }
+        group["ids"].append(row["id"])
+        group["count"] += 1
+        group["unread"] += row["read_at"] is None
+    result = list(groups.values())
+    case_ids = {g["case_id"] for g in result if g["case_id"]}
+    cases = {
+        c.pk: c
+        for c in Case.objects.visible_to(user)
+        .filter(pk__in=case_ids)
+        .only("pk", "status", "registration_number")
+    }
+    for group in result:
+        case = cases.get(group["case_id"])
+        group["case"] = case
+        # «Ответ ждёт согласования» on a case already approved says that it no longer waits.
+        group["settled"] = bool(
+            case is not None and group["waits_for"] and case.status != group["waits_for"]
+        )
+    return result
+
+
 @login_required
 def notification_list(request):
-    items = notifications_visible(request.user)[:200]
-    return render(request, "mcu/notifications.html", {"notifications": items})
+    """Notices grouped by case and kind, paged, filtered by kind and by unread."""
+    kind = request.GET.get("kind", "")
+    if kind not in NOTICE_KINDS:
+        kind = ""
+    unread_only = request.GET.get("unread") == "1"
+    groups = _notice_groups(request.user, kind=kind, unread_only=unread_only)
+    page = Paginator(groups, NOTICE_GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    kinds = sorted(
+        (k, label)
+        for k, (label, _w) in NOTICE_KINDS.items()
+        if k in set(notifications_visible(request.user).values_list("event", flat=True).distinct())
+    )
+    return render(
+        request,
+        "mcu/notifications.html",
+        {
+            "page": page,
+            "groups": page.object_list,
+            "kind": kind,
+            "kinds": kinds,
+            "unread_only": unread_only,
+        },
+    )
+
+
+@login_required
+@require_GET
+def notification_open(request, pk: int):
+    """Opening a notice marks it and the rest of its group (same case, same kind) read,
+    then goes where it points."""
+    now = timezone.now()
+    visible = notifications_visible(request.user, now=now)
+    notice = visible.filter(pk=pk).first()
+    if notice is None:
+        return redirect("notifications")
+    group = visible.filter(event=notice.event, read_at__isnull=True)
+    group = group.filter(url=notice.url) if _case_id(notice.url) else group.filter(pk=pk)
+    group.update(read_at=now)
+    target = notice.url or reverse("notifications")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("notifications")
+    return redirect(target)
 
 
 @login_required
 @require_POST
 def notification_mark_read(request):
     # Only what the user sees: a reminder still waiting must not arrive already read.
+    # With ``ids``, only those (the ticked groups); without, all of them.
     now = timezone.now()
-    notifications_visible(request.user, now=now).filter(read_at__isnull=True).update(read_at=now)
-    return redirect("notifications")
+    qs = notifications_visible(request.user, now=now).filter(read_at__isnull=True)
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    if request.POST.get("scope") == "selected":
+        qs = qs.filter(pk__in=ids)
+    count = qs.update(read_at=now)
+    messages.success(
+        request,
+        ngettext(
+            "Отмечено прочитанным: %(n)s уведомление.",
+            "Отмечено прочитанными: %(n)s уведомлений.",
+            count,
+        )
+        % {"n": count},
+    )
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("notifications")
+    return redirect(back or "notifications")
+
+
+@login_required
+@require_GET
+def notification_bell(request):
+    """htmx: the bell with a fresh unread count (polled by every page)."""
+    return render(request, "_bell.html")

@@ -40,7 +40,8 @@
   // A select that submits its form when changed (the language switcher): bound here,
   // not inline, so the Content-Security-Policy needs no inline script.
   document.addEventListener("change", function (evt) {
-    if (evt.target && evt.target.matches && evt.target.matches("select[data-autosubmit]")) {
+    if (evt.target && evt.target.matches &&
+        evt.target.matches("select[data-autosubmit], input[data-autosubmit-check]")) {
       evt.target.form.submit();
     }
   });
@@ -181,6 +182,14 @@
     var current = document.querySelector("tr.case-row.is-current");
     if (current && current !== row) current.classList.remove("is-current");
     row.classList.add("is-current");
+  });
+
+  // Notices: ticking a group ticks every notice of it.
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (!t || !t.hasAttribute || !t.hasAttribute("data-group")) return;
+    document.querySelectorAll('input[data-group-of="' + t.getAttribute("data-group") + '"]')
+      .forEach(function (box) { box.checked = t.checked; });
   });
 
   // «Печать» on the card (bound here: no inline script under the CSP).

@@ -217,3 +217,14 @@ def test_an_admin_correction_never_overwrites_a_step_taken_meanwhile(world):
         case_edit_by_admin(case=loaded, actor=None, changed_fields=["address"])
     case.refresh_from_db()
     assert case.status == "assigned" and case.address == ""
+
+
+def test_admin_titles_are_grammatical_russian(admin_client, world):
+    # «Выберите категорию», not «Выберите категория» (the accusative after the verb).
+    listing = admin_client.get("/admin/mcu/organisation/").content.decode()
+    assert "Выберите организацию-исполнителя для изменения" in listing
+    assert "организация-исполнитель для" not in listing
+    add = admin_client.get("/admin/mcu/organisation/add/").content.decode()
+    assert "Добавить организацию-исполнителя" in add
+    categories = admin_client.get("/admin/mcu/category/").content.decode()
+    assert "Выберите категорию для просмотра" in categories
