@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.notes import weekly_note_build, weekly_note_html, weekly_note_xlsx
+from mcu.db_routers import replica_reads
 from mcu.models import Municipality
 
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
         if municipality is None:
             raise CommandError(f"Нет МО с кодом «{options['municipality']}».")
         try:
-            note = weekly_note_build(municipality=municipality, week=options["week"])
+            with replica_reads():  # a report: from the replica when there is one
+                note = weekly_note_build(municipality=municipality, week=options["week"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         out = Path(options["output"])
