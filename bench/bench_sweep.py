@@ -157,12 +157,12 @@ def populate(*, open_count: int, closed_count: int, due_share: float) -> dict:
         cur.execute(f"""
             INSERT INTO deadlines_deadline
                 (case_id, stage, policy_id, started_at, due_at, warn_at, escalation_level,
-                 escalate_1_at, escalate_2_at, created_at)
+                 escalate_1_at, escalate_2_at, created_at, extension_days)
             SELECT {first_case} + (g - 1) / {len(stages)},
                    ({stage_array})[1 + (g - 1) % {len(stages)}],
                    {policy.pk}, now() - interval '2 days', d.due,
                    d.due - interval '2 hours', 0, d.due + interval '1 hour',
-                   d.due + interval '3 hours', now()
+                   d.due + interval '3 hours', now(), 0
             FROM generate_series(1, {open_count}) AS g,
                  LATERAL (SELECT {due_expr} AS due) AS d
         """)
@@ -171,11 +171,11 @@ def populate(*, open_count: int, closed_count: int, due_share: float) -> dict:
         cur.execute(f"""
             INSERT INTO deadlines_deadline
                 (case_id, stage, policy_id, started_at, due_at, warn_at, warned_at, met_at,
-                 escalation_level, created_at)
+                 escalation_level, created_at, extension_days)
             SELECT {first_case} + (g - 1) % {cases}, 'answer', {policy.pk},
                    now() - interval '60 days', now() - interval '59 days',
                    now() - interval '59 days 2 hours', now() - interval '59 days 2 hours',
-                   now() - interval '59 days 1 hour', 0, now()
+                   now() - interval '59 days 1 hour', 0, now(), 0
             FROM generate_series(1, {closed_count}) AS g
         """)
         timings["met clocks"] = time.perf_counter() - t

@@ -15,7 +15,7 @@ import contextvars
 import functools
 from contextlib import contextmanager
 
-from django.conf import settings
+from django.db import connections
 
 REPLICA = "replica"
 _reading = contextvars.ContextVar("desk_replica_reads", default=False)
@@ -47,7 +47,7 @@ def replica_view(view):
 
 
 def replica_configured() -> bool:
-    return REPLICA in settings.DATABASES
+    return REPLICA in connections.settings
 
 
 class ReplicaRouter:

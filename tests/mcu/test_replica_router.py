@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -133,19 +134,21 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory, django_db_setup, django_db_blocker):
+def pair(django_db_setup, django_db_blocker):
     bindir = _bindir()
     if bindir is None or shutil.which("pg_dump") is None:
         pytest.skip("no PostgreSQL server binaries here")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         pytest.skip("running as root with no runuser to start the servers unprivileged")
-    root = tmp_path_factory.mktemp("replica")
-    root.chmod(0o777)
+    # Not under pytest's tmp (0700, root's): the servers' user must reach it.
+    root = Path(tempfile.mkdtemp(prefix="desk-replica-"))
+    root.chmod(0o755)
     servers = Pair(root, bindir)
     try:
         servers.start()
     except subprocess.CalledProcessError as exc:
         servers.stop()
+        shutil.rmtree(root, ignore_errors=True)
         pytest.skip(f"could not start a primary and a standby here: {exc.stderr[-300:]}")
     # The suite's test database (schema, reference data, personas) into the primary.
     test_db = connection.settings_dict
@@ -178,10 +181,11 @@ def pair(tmp_path_factory, django_db_setup, django_db_blocker):
     )
     yield servers
     servers.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
-def desk_on_pair(pair, settings, django_db_blocker):
+def desk_on_pair(pair, django_db_blocker):
     """``default`` → the private primary, ``replica`` → its standby, for one test."""
     saved = dict(connections.settings["default"])
     primary = {
@@ -199,7 +203,6 @@ def desk_on_pair(pair, settings, django_db_blocker):
         connections.settings["default"].update(primary)
         connections["default"].settings_dict.update(primary)
         connections.settings["replica"] = replica
-        settings.DATABASES = connections.settings
         try:
             yield pair
         finally:
