@@ -299,7 +299,6 @@ def main() -> None:
 def run(ctx) -> None:
     """``make bench``: in a child process on its own database (``<benchmark db>_sweep``,
     made and dropped here), so the generated cases are not touched."""
-    from bench import record
 
     out = ctx.var_dir / "sweep.json"
     out.unlink(missing_ok=True)
@@ -308,7 +307,12 @@ def run(ctx) -> None:
     subprocess.run(
         [sys.executable, "-m", "bench.bench_sweep", "--json", str(out)], env=env, check=True
     )
-    figures = json.loads(out.read_text())
+    record_figures(json.loads(out.read_text()))
+
+
+def record_figures(figures: dict) -> None:
+    from bench import record
+
     record("sweep.open_clocks", figures["open_clocks"], "clocks")
     record("sweep.breach_step", figures["breach_step_ms"], "ms", target=1000)
     record("sweep.full", figures["full_sweep_ms"], "ms", target=60_000)
