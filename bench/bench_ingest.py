@@ -22,6 +22,8 @@ CLIENTS = 4
 SINGLE = 600
 BATCH = 1000
 BATCHES = 6
+#: per figure: what was sent within this many seconds is measured (a loaded machine)
+BUDGET_S = 90
 TEXT = (
     "Во дворе дома {n} по ул. Кузнецкой третий день не вывозят мусор, контейнеры "
     "переполнены, мешки лежат на газоне. Просим принять меры."
@@ -42,22 +44,27 @@ def item(run: str, n: int) -> dict:
     }
 
 
-def _post_all(base: str, token: str, path: str, bodies: list, clients: int) -> float:
-    """Seconds to post every body, ``clients`` at a time; raises on any non-2xx."""
+def _post_all(base: str, token: str, path: str, bodies: list, clients: int) -> tuple[int, float]:
+    """How many bodies were posted, ``clients`` at a time, within ``BUDGET_S`` seconds,
+    and the seconds it took; raises on any non-2xx."""
 
-    def worker(share: list) -> None:
+    def worker(k: int, share: list) -> None:
         browser = Browser(base, headers={"Authorization": f"Token {token}"})
         for body in share:
+            if time.perf_counter() - started > BUDGET_S:
+                return  # a starved machine: the rate of what was sent is the figure
             answer = browser.post_json(path, body)
             if answer.status not in (200, 201):
                 raise RuntimeError(f"{path}: HTTP {answer.status}: {answer.text[:300]}")
+            sent[k] += 1
 
     shares = [bodies[i::clients] for i in range(clients)]
+    sent = [0] * clients
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        for future in [pool.submit(worker, share) for share in shares]:
+        for future in [pool.submit(worker, k, share) for k, share in enumerate(shares)]:
             future.result()
-    return time.perf_counter() - started
+    return sum(sent), time.perf_counter() - started
 
 
 def run(ctx) -> None:
@@ -67,13 +74,13 @@ def run(ctx) -> None:
     # Warm-up: both workers load the serializers and the routing rules.
     _post_all(base, token, "/api/v1/ingest/", [item(run_id + "w", n) for n in range(8)], 2)
     singles = [item(run_id, n) for n in range(SINGLE)]
-    seconds = _post_all(base, token, "/api/v1/ingest/", singles, CLIENTS)
-    record("ingest.single_per_s", SINGLE / seconds, "req/s", target=300, higher_is_better=True)
+    sent, seconds = _post_all(base, token, "/api/v1/ingest/", singles, CLIENTS)
+    record("ingest.single_per_s", sent / seconds, "req/s", target=300, higher_is_better=True)
     batches = [{"items": [item(f"{run_id}-b{b}", n) for n in range(BATCH)]} for b in range(BATCHES)]
-    seconds = _post_all(base, token, "/api/v1/ingest/batch/", batches, 2)
+    sent, seconds = _post_all(base, token, "/api/v1/ingest/batch/", batches, 2)
     record(
         "ingest.batch_items_per_s",
-        BATCH * BATCHES / seconds,
+        BATCH * sent / seconds,
         "items/s",
         target=5000,
         higher_is_better=True,

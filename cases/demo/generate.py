@@ -736,6 +736,8 @@ def generate(
     now: datetime,
     stdout,
     progress: Callable[[int, int, float], None] | None = None,
+    simulate_up_to: int = SIMULATE_UP_TO,
+    pool_size: int = POOL,
 ) -> dict:
     """Write ``count`` cases with their history; the figures of what was written."""
     from cases.demo import clone
@@ -747,9 +749,9 @@ def generate(
     started = time.perf_counter()
     # The simulated parts: (how many, day window); the clones come after them.
     recent_first = max(1, len(gen.days) - RECENT_DAYS)
-    if postgres and count > SIMULATE_UP_TO and recent_first > 1:
+    if postgres and count > simulate_up_to and recent_first > 1:
         recent = round(count * gen.window_share(recent_first))
-        pool = min(POOL, count - recent)
+        pool = min(pool_size, count - recent)
         parts = [(recent, (recent_first, len(gen.days))), (pool, (0, recent_first))]
     else:
         parts = [(count, None)]
@@ -765,7 +767,7 @@ def generate(
                     # The rows are consistent by construction: skip the foreign-key
                     # triggers (millions of deferred checks at commit).
                     cur.execute("SET LOCAL session_replication_role = replica")
-                if count > SIMULATE_UP_TO:
+                if count > simulate_up_to:
                     indexes = clone.drop_secondary_indexes(cur, tables)
         first_case = _reserve_ids(Case, count)
         # At most three answers per cycle, two cycles: six per case is a safe bound.
