@@ -81,7 +81,7 @@ def accuracy(pipeline, texts: list[str], labels: list[str]) -> tuple[float, floa
     return top1, top3, rate
 
 
-def run(name: str, train: list[tuple[str, str]], test: list[tuple[str, str]]) -> dict:
+def evaluate(name: str, train: list[tuple[str, str]], test: list[tuple[str, str]]) -> dict:
     from channels.suggestions import build_pipeline
     from mcu.text import fold
 
@@ -108,6 +108,35 @@ def run(name: str, train: list[tuple[str, str]], test: list[tuple[str, str]]) ->
     }
 
 
+def run(ctx) -> None:
+    """``make bench``: the synthetic held-out sets, recorded with the other figures."""
+    import bench
+
+    ctx.django()
+    posts = synthetic(6000, 20261202)
+    rng = random.Random(20261202)
+    shuffled = posts[:]
+    rng.shuffle(shuffled)
+    cut = len(shuffled) // 5
+    result = evaluate(
+        "random held-out fifth",
+        [(t, label) for t, label, _w in shuffled[cut:]],
+        [(t, label) for t, label, _w in shuffled[:cut]],
+    )
+    from cases.demo.texts import TOPICS
+
+    several = {f"{code}:{org}": len(texts) for code, org, texts in TOPICS if len(texts) > 1}
+    held = {label: rng.randrange(n) for label, n in several.items()}
+    unseen = evaluate(
+        "unseen wording",
+        [(t, label) for t, label, w in posts if held.get(label) != w],
+        [(t, label) for t, label, w in posts if held.get(label) == w],
+    )
+    for name, figures in (("random", result), ("unseen_wording", unseen)):
+        bench.record(f"routing_{name}_top1", figures["top1"] * 100, "%", target=None)
+        bench.record(f"routing_{name}_top3", figures["top3"] * 100, "%", target=None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=6000)
@@ -129,14 +158,14 @@ def main() -> None:
         texts, labels = routing_history(municipality.pk)
         pairs = list(zip(texts, labels, strict=True))  # newest first
         cut = len(pairs) // 5
-        results["history"] = run(f"history of {municipality.slug}", pairs[cut:], pairs[:cut])
+        results["history"] = evaluate(f"history of {municipality.slug}", pairs[cut:], pairs[:cut])
     else:
         posts = synthetic(args.samples, args.seed)
         rng = random.Random(args.seed)
         shuffled = posts[:]
         rng.shuffle(shuffled)
         cut = len(shuffled) // 5
-        results["random"] = run(
+        results["random"] = evaluate(
             "random held-out fifth",
             [(t, label) for t, label, _w in shuffled[cut:]],
             [(t, label) for t, label, _w in shuffled[:cut]],
@@ -147,7 +176,7 @@ def main() -> None:
         held = {label: rng.randrange(n) for label, n in several.items()}
         train = [(t, label) for t, label, w in posts if held.get(label) != w]
         test = [(t, label) for t, label, w in posts if held.get(label) == w]
-        results["unseen_wording"] = run("unseen wording", train, test)
+        results["unseen_wording"] = evaluate("unseen wording", train, test)
     out = Path(__file__).with_name("results.json")
     existing = json.loads(out.read_text()) if out.exists() else {}
     existing["routing"] = results

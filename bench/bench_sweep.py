@@ -1,6 +1,7 @@
 """Benchmark of the deadline sweep on PostgreSQL at a million open clocks.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mcu_bench .venv/bin/python -m bench.bench_sweep
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mcu_bench_sweep \\
+        .venv/bin/python -m bench.bench_sweep
 
 Creates the database named in DATABASE_URL (dropping it first if it exists — never point it
 at a database you care about), migrates it, inserts ``--open`` open clocks (default
@@ -18,12 +19,15 @@ Figures only, no asserts. The database is dropped at the end unless ``--keep``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mcu_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mcu_bench_sweep"
 
 
 def _admin_url(url: str) -> tuple[str, str]:
@@ -153,12 +157,12 @@ def populate(*, open_count: int, closed_count: int, due_share: float) -> dict:
         cur.execute(f"""
             INSERT INTO deadlines_deadline
                 (case_id, stage, policy_id, started_at, due_at, warn_at, escalation_level,
-                 escalate_1_at, escalate_2_at, created_at)
+                 escalate_1_at, escalate_2_at, created_at, extension_days)
             SELECT {first_case} + (g - 1) / {len(stages)},
                    ({stage_array})[1 + (g - 1) % {len(stages)}],
                    {policy.pk}, now() - interval '2 days', d.due,
                    d.due - interval '2 hours', 0, d.due + interval '1 hour',
-                   d.due + interval '3 hours', now()
+                   d.due + interval '3 hours', now(), 0
             FROM generate_series(1, {open_count}) AS g,
                  LATERAL (SELECT {due_expr} AS due) AS d
         """)
@@ -167,11 +171,11 @@ def populate(*, open_count: int, closed_count: int, due_share: float) -> dict:
         cur.execute(f"""
             INSERT INTO deadlines_deadline
                 (case_id, stage, policy_id, started_at, due_at, warn_at, warned_at, met_at,
-                 escalation_level, created_at)
+                 escalation_level, created_at, extension_days)
             SELECT {first_case} + (g - 1) % {cases}, 'answer', {policy.pk},
                    now() - interval '60 days', now() - interval '59 days',
                    now() - interval '59 days 2 hours', now() - interval '59 days 2 hours',
-                   now() - interval '59 days 1 hour', 0, now()
+                   now() - interval '59 days 1 hour', 0, now(), 0
             FROM generate_series(1, {closed_count}) AS g
         """)
         timings["met clocks"] = time.perf_counter() - t
@@ -188,7 +192,9 @@ def main() -> None:
     parser.add_argument("--closed", type=int, default=1_000_000, dest="closed_count")
     parser.add_argument("--due-share", type=float, default=0.001)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--json", help="write the figures (ms) to this file")
     args = parser.parse_args()
+    figures: dict[str, float] = {}
 
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     os.environ["DATABASE_URL"] = url
@@ -262,6 +268,8 @@ def main() -> None:
             marked = _mark(set_clause, condition, order, now, 1000)
             elapsed = time.perf_counter() - t
             transaction.set_rollback(True)
+        figures["breach_step_ms"] = elapsed * 1000
+        figures["open_clocks"] = open_
         print(
             f"\nbreach step alone (pick + UPDATE): {len(marked):,} clocks marked in "
             f"{elapsed * 1000:.1f} ms (rolled back)"
@@ -270,18 +278,45 @@ def main() -> None:
         t = time.perf_counter()
         result = deadlines_sweep(now=now)
         elapsed = time.perf_counter() - t
+        figures["full_sweep_ms"] = elapsed * 1000
         print(
             f"full sweep: {result} in {elapsed * 1000:.1f} ms "
             f"({Notification.objects.count():,} notification rows)"
         )
         t = time.perf_counter()
         result = deadlines_sweep(now=now)
-        print(f"idle sweep (nothing new): {result} in {(time.perf_counter() - t) * 1000:.1f} ms")
+        figures["idle_sweep_ms"] = (time.perf_counter() - t) * 1000
+        print(f"idle sweep (nothing new): {result} in {figures['idle_sweep_ms']:.1f} ms")
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures))
     finally:
         if args.keep:
             print(f"kept {url}")
         else:
             drop_database(url)
+
+
+def run(ctx) -> None:
+    """``make bench``: in a child process on its own database (``<benchmark db>_sweep``,
+    made and dropped here), so the generated cases are not touched."""
+
+    out = ctx.var_dir / "sweep.json"
+    out.unlink(missing_ok=True)
+    env = {**os.environ, "DATABASE_URL": ctx.database_url.rstrip("/") + "_sweep"}
+    env.pop("REDIS_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "bench.bench_sweep", "--json", str(out)], env=env, check=True
+    )
+    record_figures(json.loads(out.read_text()))
+
+
+def record_figures(figures: dict) -> None:
+    from bench import record
+
+    record("sweep.open_clocks", figures["open_clocks"], "clocks")
+    record("sweep.breach_step", figures["breach_step_ms"], "ms", target=1000)
+    record("sweep.full", figures["full_sweep_ms"], "ms", target=60_000)
+    record("sweep.idle", figures["idle_sweep_ms"], "ms", target=1000)
 
 
 if __name__ == "__main__":

@@ -52,9 +52,11 @@ def cursor_decode(value: str | None) -> tuple[datetime, int] | None:
 def keyset_after(qs: QuerySet, cursor: tuple[datetime, int]) -> QuerySet:
     """The rows after ``cursor`` in the order ``-received_at, -id``."""
     moment, pk = cursor
-    return qs.filter(Q(received_at__lt=moment) | Q(received_at=moment, pk__lt=pk)).order_by(
-        "-received_at", "-id"
-    )
+    # The redundant ``received_at <= moment`` is what an index on (…, received_at, id) can
+    # start its scan from; the OR alone is only a filter over every newer row.
+    return qs.filter(
+        Q(received_at__lte=moment), Q(received_at__lt=moment) | Q(received_at=moment, pk__lt=pk)
+    ).order_by("-received_at", "-id")
 
 
 class KeysetPage(list):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
@@ -71,6 +72,8 @@ def annotate_nearest_due(qs: QuerySet) -> QuerySet:
     """``nearest_due_at``: the earliest due time of the running obligation clocks (breached
     ones included: they are the most urgent), so a list can sort by deadline in SQL. A
     correlated subquery per row: only for the deadline ordering, never for a plain list."""
+    from cases.choices import CaseStatus
+
     nearest = (
         Deadline.objects.running()
         .obligations()
@@ -78,7 +81,15 @@ def annotate_nearest_due(qs: QuerySet) -> QuerySet:
         .order_by("due_at")
         .values("due_at")[:1]
     )
-    return qs.annotate(nearest_due_at=Subquery(nearest))
+    # A finished case runs no clock (its clocks are met or cancelled with the last step):
+    # asking only the open ones spares the subquery for nine cases in ten at scale.
+    return qs.annotate(
+        nearest_due_at=models.Case(
+            models.When(status__in=CaseStatus.open_values(), then=Subquery(nearest)),
+            default=None,
+            output_field=models.DateTimeField(),
+        )
+    )
 
 
 def has_running_clocks(qs: QuerySet) -> bool:

@@ -104,3 +104,33 @@ def _too_large(limit: int) -> HttpResponse:
         status=413,
         content_type="text/plain; charset=utf-8",
     )
+
+
+class QueryCountHeaderMiddleware:
+    """``X-DB-Queries``: how many SQL statements the request ran (``bench/``). Installed
+    only with ``DESK_BENCH_QUERY_COUNT=1`` (settings), so the count works without DEBUG
+    and costs nothing on a real desk."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import connections
+
+        count = 0
+
+        def counter(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        wrapped = list(connections.all(initialized_only=False))
+        for connection in wrapped:
+            connection.execute_wrappers.append(counter)
+        try:
+            response = self.get_response(request)
+        finally:
+            for connection in wrapped:
+                connection.execute_wrappers.remove(counter)
+        response["X-DB-Queries"] = str(count)
+        return response

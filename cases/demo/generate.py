@@ -312,11 +312,24 @@ class Generator:
             self.policy_memo[key] = self.policies[rule.policy_id] if rule else None
         return self.policy_memo[key]
 
-    def chunk(self, first_id: int, count: int, first_answer_id: int) -> Rows:
+    def window_share(self, first_day: int) -> float:
+        """The share of all arrivals that falls on days ``first_day`` … the last."""
+        before = self.day_cum[first_day - 1] if first_day else 0.0
+        return (self.day_cum[-1] - before) / self.day_cum[-1]
+
+    def chunk(
+        self, first_id: int, count: int, first_answer_id: int, days: tuple[int, int] | None = None
+    ) -> Rows:
+        """``count`` cases received on the window's days (``days``: a half-open range of
+        day indexes, all of them by default), on its seasonal and weekly rhythm."""
         rng = self.rng
         rows = Rows()
         places = rng.choices(self.places, cum_weights=self.place_cum, k=count)
-        day_idx = rng.choices(range(len(self.days)), cum_weights=self.day_cum, k=count)
+        lo, hi = days or (0, len(self.days))
+        base = self.day_cum[lo - 1] if lo else 0.0
+        day_idx = rng.choices(
+            range(lo, hi), cum_weights=[c - base for c in self.day_cum[lo:hi]], k=count
+        )
         hours = rng.choices(range(24), cum_weights=self.hour_cum, k=count)
         kinds = rng.choices(self.kinds, cum_weights=self.kind_cum, k=count)
         answer_id = first_answer_id
@@ -706,6 +719,14 @@ def _reserve_ids(model, count: int) -> int:
     return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
 
 
+# Above this many cases PostgreSQL gets the recent days and a pool simulated, the rest
+# cloned from the pool in SQL (cases.demo.clone); below it (and on SQLite) every case is
+# simulated.
+SIMULATE_UP_TO = 60_000
+RECENT_DAYS = 14
+POOL = 15_000
+
+
 def generate(
     *,
     count: int,
@@ -715,14 +736,29 @@ def generate(
     now: datetime,
     stdout,
     progress: Callable[[int, int, float], None] | None = None,
+    simulate_up_to: int = SIMULATE_UP_TO,
+    pool_size: int = POOL,
 ) -> dict:
     """Write ``count`` cases with their history; the figures of what was written."""
+    from cases.demo import clone
+
     places = ensure_reference_data(municipalities, stdout)
     gen = Generator(places=places, now=now, days=days, seed=seed)
     postgres = connection.vendor == "postgresql"
     counts = dict.fromkeys(("cases", "events", "clocks", "answers", "feedback"), 0)
     started = time.perf_counter()
+    # The simulated parts: (how many, day window); the clones come after them.
+    recent_first = max(1, len(gen.days) - RECENT_DAYS)
+    if postgres and count > simulate_up_to and recent_first > 1:
+        recent = round(count * gen.window_share(recent_first))
+        pool = min(pool_size, count - recent)
+        parts = [(recent, (recent_first, len(gen.days))), (pool, (0, recent_first))]
+    else:
+        parts = [(count, None)]
+    simulated = sum(n for n, _ in parts)
+    tables = [model._meta.db_table for _attr, model, _columns in TABLES]
     with transaction.atomic():
+        indexes = []
         if postgres:
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL synchronous_commit TO off")
@@ -731,20 +767,54 @@ def generate(
                     # The rows are consistent by construction: skip the foreign-key
                     # triggers (millions of deferred checks at commit).
                     cur.execute("SET LOCAL session_replication_role = replica")
+                if count > simulate_up_to:
+                    indexes = clone.drop_secondary_indexes(cur, tables)
         first_case = _reserve_ids(Case, count)
         # At most three answers per cycle, two cycles: six per case is a safe bound.
-        next_answer = _reserve_ids(Answer, count * 6)
+        first_answer = _reserve_ids(Answer, count * clone.ANSWERS_PER_CASE)
+        next_answer = first_answer
         done = 0
-        while done < count:
-            n = min(CHUNK, count - done)
-            rows = gen.chunk(first_case + done, n, next_answer)
-            next_answer += len(rows.answers)
-            (_write_postgresql if postgres else _write_orm)(rows)
-            for attr in counts:
-                counts[attr] += len(getattr(rows, attr))
-            done += n
-            if progress:
-                progress(done, count, time.perf_counter() - started)
+        pool_ids = (0, 0)
+        for n_part, window in parts:
+            part_first = first_case + done
+            part_done = 0
+            while part_done < n_part:
+                n = min(CHUNK, n_part - part_done)
+                rows = gen.chunk(first_case + done, n, next_answer, window)
+                next_answer += len(rows.answers)
+                (_write_postgresql if postgres else _write_orm)(rows)
+                for attr in counts:
+                    counts[attr] += len(getattr(rows, attr))
+                done += n
+                part_done += n
+                if progress:
+                    progress(done, count, time.perf_counter() - started)
+            pool_ids = (part_first, part_first + n_part - 1)
+        phases = {"simulated": time.perf_counter() - started}
+        if simulated < count:
+            with connection.cursor() as cur:
+                written = clone.clone(
+                    cur,
+                    pool=pool_ids,
+                    first_id=first_case + simulated,
+                    count=count - simulated,
+                    # The clones' answers are numbered after the simulated ones.
+                    first_answer_id=next_answer,
+                    start=gen.start,
+                    recent_start=gen.day_epoch[recent_first],
+                    now=gen.now,
+                    seed=seed,
+                    progress=progress
+                    and (lambda n: progress(simulated + n, count, time.perf_counter() - started)),
+                )
+            for attr, n in written.items():
+                counts[attr] += n
+        phases["cloned"] = time.perf_counter() - started - sum(phases.values())
+        if indexes:
+            if stdout:
+                stdout.write(f"\nИндексы: {len(indexes)} строятся заново…")
+            with connection.cursor() as cur:
+                clone.create_indexes(cur, indexes)
         if postgres:
             with connection.cursor() as cur:
                 for model in (Case, Answer):
@@ -753,13 +823,17 @@ def generate(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"GREATEST((SELECT max(id) FROM {table}), 1))"
                     )
+        phases["indexes"] = time.perf_counter() - started - sum(phases.values())
     if postgres and not connection.in_atomic_block:
         # Fresh statistics and visibility map, so the planner and index-only scans see the
         # new rows at once (VACUUM cannot run inside a transaction: not in tests).
         with connection.cursor() as cur:
             for _attr, model, _columns in TABLES:
                 cur.execute(f'VACUUM ANALYZE "{model._meta.db_table}"')
+        phases["vacuum analyze"] = time.perf_counter() - started - sum(phases.values())
     counts["seconds"] = round(time.perf_counter() - started, 1)
+    counts["simulated"] = simulated
+    counts["phases"] = {what: round(seconds, 1) for what, seconds in phases.items()}
     return counts
 
 

@@ -1,5 +1,7 @@
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
+from cases.pagination import CappedPaginator
+
 
 class DeskCursorPagination(CursorPagination):
     """Keyset pages on ``(received_at, id)``, newest first: ``next`` and ``previous``
@@ -14,12 +16,16 @@ class DeskCursorPagination(CursorPagination):
 class DeskPagination(PageNumberPagination):
     """``count``, ``next``, ``previous``, ``results``; ``page_size`` up to 500.
 
+    ``count`` stops at 10,001 (``CappedPaginator``: «more than 10,000»), so a page of a
+    million matches does not count them all.
+
     With ``?cursor=`` (empty for the first page) a list of cases goes by cursor instead
     (``DeskCursorPagination``): the way to walk a million rows."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    django_paginator_class = CappedPaginator
     cursor_class = DeskCursorPagination
 
     def _cursor(self, request, queryset):

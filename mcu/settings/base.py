@@ -80,6 +80,11 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The benchmark (bench/) counts each request's SQL statements in an ``X-DB-Queries``
+# header; only when asked, never on a real desk.
+if env_bool("DESK_BENCH_QUERY_COUNT", False):
+    MIDDLEWARE.insert(0, "mcu.middleware.QueryCountHeaderMiddleware")
+
 ROOT_URLCONF = "mcu.urls"
 WSGI_APPLICATION = "mcu.wsgi.application"
 
@@ -118,6 +123,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A streaming replica for analytics and exports (mcu/db_routers.py, docs/scaling.md).
+DATABASE_REPLICA_URL = env_secret("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # The test run has one database: the replica is the same one.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["mcu.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 #: "development" or "production" (mcu/settings/__init__.py picks the module)
 DJANGO_ENV = "development"
@@ -232,7 +246,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Per token of an integration account (channels.api.throttles): single items and
     # batches of up to 1,000 items. Over the rate: 429 with Retry-After.
-    "DEFAULT_THROTTLE_RATES": {"ingest": "600/min", "ingest_batch": "60/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "ingest": env_str("INGEST_THROTTLE_RATE", "600/min"),
+        "ingest_batch": env_str("INGEST_BATCH_THROTTLE_RATE", "60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "API МЦУ: сообщения и обращения жителей",
@@ -266,6 +283,20 @@ else:
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
+# Queues by kind of work (docs/scaling.md), so a long import or report never holds up the
+# minute's sweep: a worker per queue in docker-compose.yml, rundesk consumes them all.
+# Every task is routed by name here (tests/mcu/test_celery_queues.py checks none is left
+# to the default).
+CELERY_TASK_QUEUES_BY_KIND = ("deadlines", "notifications", "imports", "reports")
+CELERY_TASK_DEFAULT_QUEUE = "reports"
+CELERY_TASK_ROUTES = {
+    "deadlines.*": {"queue": "deadlines"},
+    "cases.close_unreacted": {"queue": "deadlines"},  # the reaction wait is a clock too
+    "mcu.deliver_notifications": {"queue": "notifications"},
+    "channels.*": {"queue": "imports"},
+    "analytics.*": {"queue": "reports"},
+    "cases.retention_erase": {"queue": "reports"},  # a nightly batch over old cases
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True

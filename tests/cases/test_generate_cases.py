@@ -131,3 +131,46 @@ def test_working_time_skips_nights_and_weekends():
     assert dt.datetime.fromtimestamp(next_working(saturday, offset), dt.UTC) == dt.datetime(
         2026, 6, 15, 1, 0, tzinfo=dt.UTC
     )
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="the clones are written in SQL on PostgreSQL",
+)
+def test_cloned_history_keeps_every_invariant_of_a_simulated_one(db):
+    from cases.demo.generate import RECENT_DAYS, generate
+
+    count = 2500
+    with time_machine.travel(NOW, tick=False):
+        made = generate(
+            count=count, municipalities=2, seed=11, days=200, now=NOW, stdout=None,
+            simulate_up_to=500, pool_size=300,
+        )  # fmt: skip
+    cases = Case.objects.filter(source=SOURCE)
+    assert made["simulated"] < count == cases.count()
+    events = CaseEvent.objects.filter(case__source=SOURCE).count()
+    assert events == count + sum(cases.values_list("version", flat=True))
+    clones = cases.filter(pk__gt=cases.order_by("pk")[made["simulated"] - 1].pk)
+    assert clones.count() == count - made["simulated"]
+    # Finished stories only, received before the recent window, nothing after now.
+    assert (
+        not clones.filter(status__in=CaseStatus.open_values())
+        .exclude(status=CaseStatus.PUBLISHED, kind=CaseKind.APPEAL)
+        .exists()
+    )
+    assert not clones.filter(received_at__gte=NOW - dt.timedelta(days=RECENT_DAYS - 1)).exists()
+    assert not CaseEvent.objects.filter(case__in=clones, at__gt=NOW).exists()
+    clocks = Deadline.objects.filter(case__in=clones)
+    assert clocks.exists()
+    assert not clocks.filter(met_at__isnull=True, cancelled_at__isnull=True).exists()
+    assert not clocks.filter(due_at__lte=F("started_at")).exists()
+    # Each clone is its own case: number, external id and search text.
+    for case in clones.order_by("?")[:20]:
+        assert case.external_id == f"gen-{case.pk}"
+        assert case.registration_number.endswith(f"-{case.pk:06d}")
+        assert case.search_text.startswith(case.registration_number.lower())
+        assert case.search_text.endswith(f" gen-{case.pk}")
+        last = case.events.exclude(to_status="").order_by("at", "id").last()
+        assert last.to_status == case.status
+    for fb in Feedback.objects.filter(case__in=clones)[:50]:
+        assert fb.answer.case_id == fb.case_id

@@ -49,6 +49,10 @@ def _scenarios(world, cases):
 SCENARIOS = list(PINNED)
 
 
+def _calendar_version_check(sql: str) -> bool:
+    return sql.startswith('SELECT (SELECT COUNT(*) FROM "deadlines_calendarday")')
+
+
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_page_performs_no_more_queries_than_pinned(name, client, world, cases):
     persona, url, params = _scenarios(world, cases)[name]
@@ -57,7 +61,10 @@ def test_page_performs_no_more_queries_than_pinned(name, client, world, cases):
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, params)
     assert response.status_code == 200, response.content[:500]
-    n = len(ctx.captured_queries)
+    # The calendar cache re-reads its version at most every CALENDAR_VERSION_TTL seconds
+    # (deadlines.calendars): a statement of the clock, not of the page, which a slow run
+    # meets now and then. It is not counted against the page.
+    n = sum(1 for q in ctx.captured_queries if not _calendar_version_check(q["sql"]))
     if os.environ.get("UPDATE_QUERY_COUNTS"):
         PINNED[name] = n
         BASELINES.write_text(json.dumps(PINNED, indent=2, sort_keys=True) + "\n")

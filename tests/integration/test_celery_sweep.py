@@ -154,6 +154,9 @@ def test_worker_with_beat_marks_and_notifies_a_breach_once(tmp_path):
                 "mcu",
                 "worker",
                 "-B",
+                # Every queue, as rundesk's worker (settings.CELERY_TASK_ROUTES).
+                "-Q",
+                "deadlines,notifications,imports,reports",
                 "--pool=solo",
                 "--loglevel=INFO",
                 "--without-gossip",

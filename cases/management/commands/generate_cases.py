@@ -53,3 +53,7 @@ class Command(BaseCommand):
                 f"ответов {counts['answers']:,}, оценок {counts['feedback']:,}."
             )
         )
+        phases = ", ".join(f"{what} {seconds} с" for what, seconds in counts["phases"].items())
+        self.stdout.write(
+            f"Смоделировано {counts['simulated']:,}, остальное скопировано в SQL; {phases}."
+        )

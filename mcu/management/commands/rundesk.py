@@ -24,21 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, host: str, **options):
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
-        celery = [python, "-m", "celery", "-A", "mcu"]
         commands = {
             "web": [python, manage, "runserver", f"{host}:{port}", "--noreload"],
-            # -B embeds beat: exactly one such worker may run, or beat would tick twice.
-            "worker": [
-                *celery,
-                "worker",
-                "-B",
-                "-l",
-                "info",
-                "--concurrency",
-                "2",
-                "-s",
-                settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            ],
+            "worker": worker_command(python),
         }
         # Links in e-mails and Telegram messages are absolute (mcu/notifications.py).
         env = {**os.environ}
@@ -104,3 +92,26 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Демо-входы (пароль DEMO_PASSWORD, по умолчанию demo): " + ", ".join(present)
             )
+
+
+def worker_command(python: str) -> list[str]:
+    """The one Celery worker of the local desk: every queue, with beat embedded."""
+    # -B embeds beat: exactly one such worker may run, or beat would tick twice.
+    return [
+        python,
+        "-m",
+        "celery",
+        "-A",
+        "mcu",
+        "worker",
+        "-B",
+        # Every queue (settings.CELERY_TASK_QUEUES_BY_KIND): one worker does all here.
+        "-Q",
+        ",".join(settings.CELERY_TASK_QUEUES_BY_KIND),
+        "-l",
+        "info",
+        "--concurrency",
+        "2",
+        "-s",
+        settings.CELERY_BEAT_SCHEDULE_FILENAME,
+    ]
