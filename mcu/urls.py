@@ -45,6 +45,18 @@ urlpatterns = [
     ),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_mark_read, name="notifications-read"),
+    path("integrations/", views.integrations, name="integrations"),
+    path("integrations/issue/", views.integration_token_issue, name="integration-token-issue"),
+    path(
+        "integrations/<int:pk>/rotate/",
+        views.integration_token_rotate,
+        name="integration-token-rotate",
+    ),
+    path(
+        "integrations/<int:pk>/revoke/",
+        views.integration_token_revoke,
+        name="integration-token-revoke",
+    ),
     path("cases/", include("cases.urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),

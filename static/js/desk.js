@@ -53,4 +53,12 @@
       });
     }
   });
+  // A form that undoes something (revoking an API key) asks first: data-confirm="…".
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form && form.matches && form.matches("form[data-confirm]") &&
+        !window.confirm(form.getAttribute("data-confirm"))) {
+      evt.preventDefault();
+    }
+  });
 })();
