@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from cases.choices import CHANNELS_BY_KIND, CaseKind
+from cases.choices import CHANNELS_BY_KIND, CaseKind, Channel
 from cases.demo import workflow as demo_workflow
 from cases.demo.texts import ANSWER_TEMPLATES, NAMES, STREETS, TOPICS
 from cases.models import AnswerTemplate, ApprovalRequirement, Case
@@ -221,7 +221,8 @@ class Command(BaseCommand):
             if status == "on_approval":
                 # Only incidents need the curator's approval in the demo (Междуреченск 3.6).
                 kind = CaseKind.INCIDENT
-            channel = rng.choice(CHANNELS_BY_KIND[kind])
+            # Open311 reports come through the API only, with their client.
+            channel = rng.choice([c for c in CHANNELS_BY_KIND[kind] if c != Channel.OPEN311])
             street = rng.choice(STREETS)
             addr = f"{street}, {rng.randint(1, 60)}"
             text = rng.choice(texts).format(addr=addr, num=rng.randint(1, 30))
