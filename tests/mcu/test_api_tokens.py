@@ -405,3 +405,17 @@ def test_the_desks_log_handler_carries_the_filter():
 
     assert "redact_secrets" in base.LOGGING["handlers"]["console"]["filters"]
     assert base.LOGGING["loggers"]["django.server"]["handlers"] == ["console"]
+
+
+def test_an_operator_issues_a_key_from_the_command_line(integration, capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command(
+        "api_token_issue", "integration", "--name", "ИМ", "--scope", "open311", "--days", "7"
+    )
+    key = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get(user=integration)
+    assert key_digest(key) == token.digest and token.scope == "open311"
+    assert token.expires_at - token.created_at == dt.timedelta(days=7)
+    with pytest.raises(CommandError):
+        call_command("api_token_issue", "administrator", "--name", "x")
