@@ -75,9 +75,9 @@ def open311_exception_handler(exc, context):
     # another when there is none, and the permission's when the account may not use it.
     if isinstance(exc, exceptions.NotAuthenticated):
         exc = exceptions.PermissionDenied({"api_key": [str(IsOpen311Client.message)]})
-    elif isinstance(exc, exceptions.AuthenticationFailed):
-        exc = exceptions.PermissionDenied({"api_key": [str(exc.detail)]})
-    elif isinstance(exc, exceptions.PermissionDenied) and not isinstance(exc.detail, dict):
+    elif isinstance(exc, exceptions.AuthenticationFailed) or (
+        isinstance(exc, exceptions.PermissionDenied) and not isinstance(exc.detail, dict)
+    ):
         exc = exceptions.PermissionDenied({"api_key": [str(exc.detail)]})
     response = desk_exception_handler(exc, context)
     if response is not None:
