@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_search_trigram_index'),
+        ("cases", "0006_search_trigram_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='channel',
-            field=models.CharField(choices=[('vk', 'ВКонтакте'), ('ok', 'Одноклассники'), ('telegram', 'Telegram'), ('social_other', 'Иная соцсеть'), ('official_comment', 'Комментарий на официальной странице'), ('direct_message', 'Личное сообщение'), ('pos', 'ПОС (Госуслуги)'), ('letter', 'Письмо'), ('email', 'Электронная почта'), ('visit', 'Личный приём'), ('e_reception', 'Интернет-приёмная'), ('phone', 'Телефон'), ('open311', 'Open311 (портал, приложение)')], max_length=20, verbose_name='канал'),
+            model_name="case",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("vk", "ВКонтакте"),
+                    ("ok", "Одноклассники"),
+                    ("telegram", "Telegram"),
+                    ("social_other", "Иная соцсеть"),
+                    ("official_comment", "Комментарий на официальной странице"),
+                    ("direct_message", "Личное сообщение"),
+                    ("pos", "ПОС (Госуслуги)"),
+                    ("letter", "Письмо"),
+                    ("email", "Электронная почта"),
+                    ("visit", "Личный приём"),
+                    ("e_reception", "Интернет-приёмная"),
+                    ("phone", "Телефон"),
+                    ("open311", "Open311 (портал, приложение)"),
+                ],
+                max_length=20,
+                verbose_name="канал",
+            ),
         ),
     ]
