@@ -511,3 +511,17 @@ def test_the_openapi_schema_documents_every_endpoint_with_examples(client, world
     assert {"200", "201", "400", "413"} <= set(post_op["responses"])
     assert "examples" in post_op["requestBody"]["content"]["application/json"]
     assert schema["components"]["securitySchemes"]["open311ApiKey"]["in"] == "query"
+
+
+def test_the_list_costs_the_same_few_queries_for_one_request_or_twenty(
+    api, key, tree, django_assert_max_num_queries
+):
+    # The key (1), the cases with their category, organisation and ingest record (1), their
+    # published answers (1): three, whatever the number of rows.
+    _file(api, key)
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"{BASE}/requests.json", {"api_key": key}).json()) == 1
+    for n in range(19):
+        _file(api, key, description=f"Яма номер {n}")
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"{BASE}/requests.json", {"api_key": key}).json()) == 20
