@@ -25,4 +25,7 @@ RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsaf
 
 USER desk
 EXPOSE 8000
-CMD ["gunicorn", "mcu.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The access log writes the path without its query string: an Open311 client sends its
+# api_key there (GeoReport v2), and keys never reach a log.
+CMD ["gunicorn", "mcu.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s %(H)s\" %(s)s %(b)s %(L)ss"]

@@ -39,6 +39,8 @@ class Channel(models.TextChoices):
     VISIT = "visit", _("Личный приём")
     E_RECEPTION = "e_reception", _("Интернет-приёмная")
     PHONE = "phone", _("Телефон")
+    # A city portal or app speaking GeoReport v2 (channels.open311).
+    OPEN311 = "open311", _("Open311 (портал, приложение)")
 
 
 CHANNELS_BY_KIND: dict[str, list[str]] = {
@@ -49,6 +51,9 @@ CHANNELS_BY_KIND: dict[str, list[str]] = {
         Channel.SOCIAL_OTHER,
         Channel.OFFICIAL_COMMENT,
         Channel.DIRECT_MESSAGE,
+        # Междуреченск 4.3: reports of a city's digital platform («Кузбасс-Онлайн») are
+        # taken in under the same regulation as the social networks' messages.
+        Channel.OPEN311,
     ],
     CaseKind.POS: [Channel.POS],
     CaseKind.APPEAL: [Channel.LETTER, Channel.EMAIL, Channel.VISIT, Channel.E_RECEPTION],

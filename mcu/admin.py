@@ -1,12 +1,23 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .admin_base import MunicipalAdmin, SuperuserEditsAdmin, SuperuserOnlyAdmin, is_head
 from .choices import CaseKind, Role
-from .models import Category, District, Municipality, Notification, Organisation, User
+from .exceptions import DeskError
+from .models import ApiToken, Category, District, Municipality, Notification, Organisation, User
+from .tokens import (
+    api_token_issue,
+    api_token_revoke,
+    api_token_rotate,
+    api_tokens_managed_by,
+    integration_users_managed_by,
+)
 
 #: Roles a head of a centre may give; observers (region level) and superusers are set up
 #: by a superuser.
@@ -164,3 +175,147 @@ class NotificationAdmin(SuperuserOnlyAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ApiTokenAdminForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scope", "expires_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API keys: superusers see all, the head of a centre those of their municipality's
+    integration accounts. A key is issued, rotated and revoked through ``mcu.tokens``
+    (the same services as the «Интеграции» page), and shown once, in the answer that
+    issues it; the admin's history of a key is written by those services."""
+
+    form = ApiTokenAdminForm
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "state_label",
+    ]
+    list_filter = ["scope"]
+    search_fields = ["prefix", "name", "user__username"]
+    actions = ["rotate_selected", "revoke_selected"]
+    readonly_fields = [
+        "prefix",
+        "user",
+        "scope",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+        "replaced_by",
+    ]
+
+    @admin.display(description=_("состояние"))
+    def state_label(self, obj) -> str:
+        return {
+            "active": _("действует"),
+            "grace": _("заменён, ещё действует"),
+            "expired": _("истёк"),
+            "revoked": _("отозван"),
+        }[obj.state()]
+
+    def _manages(self, request) -> bool:
+        return request.user.is_active and (request.user.is_superuser or is_head(request))
+
+    def has_module_permission(self, request) -> bool:
+        return self._manages(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._manages(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self._manages(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._manages(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Revoked keys stay as the record of who could call the API when.
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        return api_tokens_managed_by(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "scope", "expires_at"]
+        return ["name", *self.readonly_fields]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = integration_users_managed_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        lifetime = None
+        if obj.expires_at is not None:
+            lifetime = obj.expires_at - timezone.now()
+        try:
+            token, key = api_token_issue(
+                actor=request.user, user=obj.user, name=obj.name, scope=obj.scope, lifetime=lifetime
+            )
+        except DeskError as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        # The admin goes on with the row the service wrote.
+        obj.__dict__.update(token.__dict__)
+        request._issued_api_key = key
+
+    def log_addition(self, request, obj, message):
+        return None  # the service wrote the history line (without the key)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        key = getattr(request, "_issued_api_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._keys_page(request, [(obj, key)])
+
+    def _keys_page(self, request, issued):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Ключ выпущен: скопируйте его сейчас"),
+            "issued": issued,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/mcu/apitoken/issued.html", context)
+
+    @admin.action(description=_("Перевыпустить выбранные ключи"))
+    def rotate_selected(self, request, queryset):
+        issued = []
+        for token in queryset:
+            try:
+                issued.append(api_token_rotate(actor=request.user, pk=token.pk))
+            except DeskError as exc:
+                self.message_user(request, f"{token.prefix}…: {exc.message}", messages.ERROR)
+        if issued:
+            return self._keys_page(request, issued)
+        return None
+
+    @admin.action(description=_("Отозвать выбранные ключи"))
+    def revoke_selected(self, request, queryset):
+        done = 0
+        for token in queryset:
+            try:
+                api_token_revoke(actor=request.user, pk=token.pk)
+                done += 1
+            except DeskError as exc:
+                self.message_user(request, f"{token.prefix}…: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("Отозвано ключей: %(n)s.") % {"n": done})

@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
+from .models import ApiTokenScope, User
 
 
 class DeskAuthenticationForm(AuthenticationForm):
@@ -92,3 +93,34 @@ class CategoryTreeField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         depth = self._tree_meta.get(obj.pk, (0, ""))[0]
         return "\u00a0\u00a0" * depth + ("— " if depth else "") + obj.name
+
+
+#: the terms a head may give a new key, in days
+TOKEN_LIFETIME_CHOICES = [
+    (30, _("30 дней")),
+    (90, _("90 дней")),
+    (180, _("180 дней")),
+    (365, _("1 год")),
+]
+
+
+class ApiTokenIssueForm(forms.Form):
+    """«Выпустить ключ» on the «Интеграции» page. Parses only; ``api_token_issue`` decides."""
+
+    user = forms.ModelChoiceField(
+        label=_("Учётная запись интеграции"), queryset=User.objects.none(), empty_label=None
+    )
+    name = forms.CharField(
+        label=_("Название ключа"),
+        max_length=100,
+        help_text=_("Для кого или чего: «сервер Инцидент Менеджмента», «портал города»."),
+    )
+    scope = forms.ChoiceField(label=_("Назначение"), choices=ApiTokenScope.choices)
+    lifetime_days = forms.TypedChoiceField(
+        label=_("Срок действия"), choices=TOKEN_LIFETIME_CHOICES, coerce=int, initial=365
+    )
+
+    def __init__(self, *args, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users
+        self.fields["user"].label_from_instance = lambda u: f"{u.username} — {u.full_name}"

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CaseKind, CategoryLevel, OrganisationKind, Role
@@ -361,3 +362,92 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ApiTokenScope(models.TextChoices):
+    """What a token opens: the desk's own API (ingest, cases) or the Open311 endpoints."""
+
+    API = "api", _("API МЦУ (загрузка, сообщения)")
+    OPEN311 = "open311", _("Open311 (GeoReport v2)")
+
+
+class ApiToken(models.Model):
+    """A credential of an integration account (DESIGN §1: the «integration» role).
+
+    Only the key's first characters (``prefix``, to tell keys apart) and the SHA-256
+    digest of the whole key are kept: the key itself is shown once, when it is issued,
+    and is never stored (``mcu.tokens``). A rotated key stays valid for the grace period
+    (``expires_at`` moves to the end of it) and points to the key that replaced it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("учётная запись"),
+    )
+    name = models.CharField(
+        _("название"), max_length=100, help_text=_("Для кого или чего ключ, например «сервер ИМ»")
+    )
+    scope = models.CharField(
+        _("назначение"), max_length=16, choices=ApiTokenScope.choices, default=ApiTokenScope.API
+    )
+    prefix = models.CharField(_("начало ключа"), max_length=16, db_index=True, editable=False)
+    digest = models.CharField(_("SHA-256 ключа"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("выпущен"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("кем выпущен"),
+        editable=False,
+    )
+    expires_at = models.DateTimeField(
+        _("действует до"), null=True, blank=True, help_text=_("Пусто — бессрочно.")
+    )
+    last_used_at = models.DateTimeField(
+        _("последнее использование"), null=True, blank=True, editable=False
+    )
+    revoked_at = models.DateTimeField(_("отозван"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("кем отозван"),
+        editable=False,
+    )
+    replaced_by = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("заменён ключом"),
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("ключ API")
+        verbose_name_plural = _("ключи API")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    def state(self, now=None) -> str:
+        """``active``, ``grace`` (rotated, still valid), ``expired`` or ``revoked``."""
+        now = now or timezone.now()
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        if self.replaced_by_id is not None:
+            return "grace"
+        return "active"
+
+    def is_valid(self, now=None) -> bool:
+        return self.state(now) in ("active", "grace")

@@ -47,12 +47,26 @@ urlpatterns = [
     path("notifications/read/", views.notification_mark_read, name="notifications-read"),
     path("notifications/bell/", views.notification_bell, name="notifications-bell"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notifications-open"),
+    path("integrations/", views.integrations, name="integrations"),
+    path("integrations/issue/", views.integration_token_issue, name="integration-token-issue"),
+    path(
+        "integrations/<int:pk>/rotate/",
+        views.integration_token_rotate,
+        name="integration-token-rotate",
+    ),
+    path(
+        "integrations/<int:pk>/revoke/",
+        views.integration_token_revoke,
+        name="integration-token-revoke",
+    ),
     path("cases/", include("cases.urls")),
     path("channels/", include("channels.urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    # Open311 GeoReport v2 for city portals and apps (docs/open311.md).
+    path("open311/v2/", include("channels.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -1,9 +1,11 @@
 import re
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -14,8 +16,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .exceptions import DeskError, NotFound
+from .forms import ApiTokenIssueForm
 from .health import check_broker, check_database
 from .notifications import notifications_visible
+from .tokens import (
+    api_token_issue,
+    api_token_revoke,
+    api_token_rotate,
+    api_tokens_managed_by,
+    integration_users_managed_by,
+    may_manage_tokens,
+)
 
 
 @never_cache
@@ -193,8 +205,108 @@ def notification_mark_read(request):
     return redirect(back or "notifications")
 
 
+# ---------------------------------------------------------------------------------------
+# «Интеграции»: the head's page of the API keys of their municipality's integrations
+# ---------------------------------------------------------------------------------------
+
+
+def _integrations_render(request, *, form=None, issued=None, status=200):
+    users = integration_users_managed_by(request.user).order_by("username")
+    now = timezone.now()
+    by_user: dict[int, list] = {u.pk: [] for u in users}
+    for token in api_tokens_managed_by(request.user).order_by("-created_at", "-id"):
+        token.current_state = token.state(now)
+        by_user.setdefault(token.user_id, []).append(token)
+    order = {"active": 0, "grace": 1, "expired": 2, "revoked": 3}
+    accounts = [
+        (user, sorted(by_user.get(user.pk, []), key=lambda t: order[t.current_state]))
+        for user in users
+    ]
+    context = {
+        "accounts": accounts,
+        "form": form if form is not None else ApiTokenIssueForm(users=users),
+        "issued": issued,
+        "grace_hours": settings.API_TOKEN_ROTATION_GRACE_HOURS,
+    }
+    return render(request, "mcu/integrations.html", context, status=status)
+
+
+def _may_manage_or_403(request):
+    if not may_manage_tokens(request.user):
+        return render(request, "403.html", status=403)
+    return None
+
+
 @login_required
 @require_GET
 def notification_bell(request):
     """htmx: the bell with a fresh unread count (polled by every page)."""
     return render(request, "_bell.html")
+
+
+@login_required
+@require_GET
+def integrations(request):
+    """The keys of every integration account of the head's municipality: when issued,
+    until when valid, when last used; issue, rotate, revoke (``mcu.tokens``)."""
+    return _may_manage_or_403(request) or _integrations_render(request)
+
+
+@login_required
+@require_POST
+def integration_token_issue(request):
+    if refused := _may_manage_or_403(request):
+        return refused
+    users = integration_users_managed_by(request.user).order_by("username")
+    form = ApiTokenIssueForm(request.POST, users=users)
+    if not form.is_valid():
+        return _integrations_render(request, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        token, key = api_token_issue(
+            actor=request.user,
+            user=data["user"],
+            name=data["name"],
+            scope=data["scope"],
+            lifetime=timedelta(days=data["lifetime_days"]),
+        )
+    except DeskError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        return _integrations_render(request, form=form, status=exc.status_code)
+    # The key is in this answer only (never stored, never in the session): no redirect.
+    return _integrations_render(request, issued={"token": token, "key": key}, status=201)
+
+
+@login_required
+@require_POST
+def integration_token_rotate(request, pk):
+    if refused := _may_manage_or_403(request):
+        return refused
+    try:
+        token, key = api_token_rotate(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    except DeskError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("integrations")
+    old = token.replaces
+    return _integrations_render(request, issued={"token": token, "key": key, "old": old})
+
+
+@login_required
+@require_POST
+def integration_token_revoke(request, pk):
+    if refused := _may_manage_or_403(request):
+        return refused
+    try:
+        token = api_token_revoke(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    except DeskError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            _("Ключ %(prefix)s… отозван: он больше не работает.") % {"prefix": token.prefix},
+        )
+    return redirect("integrations")

@@ -75,3 +75,11 @@ class CaseFactory(factory.django.DjangoModelFactory):
     received_at = factory.LazyFunction(timezone.now)
     registration_number = factory.Sequence(lambda n: f"T-{n:05d}")
     search_text = factory.LazyAttribute(lambda c: c.text.lower().replace("ё", "е"))
+
+
+def api_key_for(user, scope: str = "api", **kwargs) -> str:
+    """A fresh API key of an integration account (mcu.tokens), in the clear for the test."""
+    from mcu.tokens import api_token_create
+
+    _token, key = api_token_create(user=user, name="Тест", scope=scope, **kwargs)
+    return key

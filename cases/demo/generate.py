@@ -42,7 +42,7 @@ CHUNK = 10_000
 
 KIND_WEIGHTS = {CaseKind.INCIDENT: 70, CaseKind.POS: 15, CaseKind.APPEAL: 10, CaseKind.HOTLINE: 5}
 CHANNEL_WEIGHTS = {
-    CaseKind.INCIDENT: [55, 15, 15, 3, 8, 4],
+    CaseKind.INCIDENT: [55, 15, 15, 3, 8, 4, 0],  # open311 reports come through the API only
     CaseKind.POS: [1],
     CaseKind.APPEAL: [30, 35, 15, 20],
     CaseKind.HOTLINE: [1],

@@ -8,11 +8,11 @@ of the body here; municipality, category, duplicates and the writes in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mcu.api.mixins import ScopedViewSetMixin
+from mcu.tokens import ApiTokenAuthentication
 
 from .. import services
 from ..limits import BATCH_MAX_BYTES, BATCH_MAX_ITEMS, ITEM_MAX_BYTES
@@ -91,7 +91,7 @@ def _common_errors(bad_request: str) -> dict:
 class _IngestApi(ScopedViewSetMixin, APIView):
     # Token only: an integration is a program, not a browser session (no CSRF), and an
     # anonymous call is told to authenticate (401 with WWW-Authenticate: Token).
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ApiTokenAuthentication]
     permission_classes = [IsIntegration]
     throttle_classes = [IngestThrottle]
     max_body_bytes = ITEM_MAX_BYTES

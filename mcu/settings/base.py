@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -227,9 +226,10 @@ TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org")
 
 REST_FRAMEWORK = {
     # Token first: a missing or bad token is a 401 with ``WWW-Authenticate: Token`` (DRF
-    # takes the header from the first class); the desk's own pages use the session.
+    # takes the header from the first class); the desk's own pages use the session. Keys
+    # are kept hashed (mcu.tokens).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "mcu.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -246,11 +246,17 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Per token of an integration account (channels.api.throttles): single items and
     # batches of up to 1,000 items. Over the rate: 429 with Retry-After.
+    # Open311 (channels.open311): per client key, like the ingest.
     "DEFAULT_THROTTLE_RATES": {
         "ingest": env_str("INGEST_THROTTLE_RATE", "600/min"),
         "ingest_batch": env_str("INGEST_BATCH_THROTTLE_RATE", "60/min"),
+        "open311": env_str("OPEN311_THROTTLE_RATE", "600/min"),
     },
 }
+# API keys (mcu.tokens): the term of a new key, and how long a rotated key keeps working
+# so that the integration can switch to its new key without a gap.
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 365)
+API_TOKEN_ROTATION_GRACE_HOURS = env_int("API_TOKEN_ROTATION_GRACE_HOURS", 24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "API МЦУ: сообщения и обращения жителей",
     "DESCRIPTION": (
@@ -344,13 +350,25 @@ ROUTING_MIN_SAMPLES = env_int("ROUTING_MIN_SAMPLES", 30)
 # many days ago (``manage.py retention_erase``, daily from beat).
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365)
 
+# API keys never reach a log: the filter blanks them in every record (an Open311 client
+# sends its key in the query string, which the development server logs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "mcu.logs.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 SESSION_COOKIE_AGE = 12 * 60 * 60  # one working day and a half

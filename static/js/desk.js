@@ -204,4 +204,12 @@
     var q = document.getElementById("id_q");
     if (q) lastSearch = q.value;
   });
+  // A form that undoes something (revoking an API key) asks first: data-confirm="…".
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form && form.matches && form.matches("form[data-confirm]") &&
+        !window.confirm(form.getAttribute("data-confirm"))) {
+      evt.preventDefault();
+    }
+  });
 })();

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from tests.factories import CaseFactory, CategoryFactory, DistrictFactory
+from tests.factories import CaseFactory, CategoryFactory, DistrictFactory, api_key_for
 
 
 @pytest.fixture
@@ -130,11 +130,9 @@ def test_personal_data_only_for_roles_that_need_it(client, world, persona, sees)
 
 
 def test_token_authentication(client, world):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=world.users["integration"])
+    key = api_key_for(world.users["integration"])
     CaseFactory(municipality=world.mun)
-    response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     assert response.json()["count"] == 1
 
@@ -148,14 +146,12 @@ def test_list_query_count_does_not_grow_with_rows(api, world, django_assert_max_
 def test_a_token_client_reads_dates_in_its_municipality_zone(client, world):
     """Token authentication runs after the middleware: the zone must still be the
     municipality's, not the server default (2026-03-01 20:00 UTC is 2 March in Новокузнецк)."""
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=world.users["integration"])
+    key = api_key_for(world.users["integration"])
     case = CaseFactory(
         municipality=world.mun, received_at=dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC)
     )
     response = client.get(
-        "/api/v1/cases/", {"received_after": "2026-03-02"}, HTTP_AUTHORIZATION=f"Token {token.key}"
+        "/api/v1/cases/", {"received_after": "2026-03-02"}, HTTP_AUTHORIZATION=f"Token {key}"
     )
     assert _ids(response) == {case.pk}
 

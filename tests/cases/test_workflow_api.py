@@ -4,10 +4,10 @@ scope, 409 for the state. GET …/events/ is the timeline."""
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from cases.models import Attachment, CaseEvent
 from tests.cases.conftest import PNG, future, png
+from tests.factories import api_key_for
 
 
 @pytest.fixture
@@ -80,14 +80,14 @@ def test_the_whole_path_through_the_api(api, world, make_case, category, require
     _ok(post(api(u["curator"]), case, "set-fast-track", {"value": True}), "approved")
     body = _ok(post(api(u["administrator"]), case, "publish"), "published")
     assert any(c["stage"] == "reaction" and c["state"] == "running" for c in body["clocks"])
-    token = Token.objects.create(user=u["integration"])
+    key = api_key_for(u["integration"])
     api(u["integration"]).logout()
     response = post(
         api(u["integration"]),
         case,
         "feedback",
         {"rating": 1, "comment": "Яма на месте"},
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {key}",
     )
     body = _ok(response, "in_progress")
     assert body["repeat_count"] == 1 and body["satisfaction"] == 1

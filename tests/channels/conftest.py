@@ -9,8 +9,9 @@ import zoneinfo
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.factories import api_key_for
 
 NOVOKUZNETSK = zoneinfo.ZoneInfo("Asia/Novokuznetsk")
 # Inside 2026, which the shipped production calendar covers: a Friday, 16:30 local time.
@@ -29,8 +30,7 @@ def _clean_throttle_cache():
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
     return client
 
 

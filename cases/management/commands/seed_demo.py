@@ -8,9 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from cases.choices import CHANNELS_BY_KIND, CaseKind
+from cases.choices import CHANNELS_BY_KIND, CaseKind, Channel
 from cases.demo import workflow as demo_workflow
 from cases.demo.texts import ANSWER_TEMPLATES, NAMES, STREETS, TOPICS
 from cases.models import AnswerTemplate, ApprovalRequirement, Case
@@ -18,8 +17,17 @@ from cases.services import case_register
 from deadlines.services import deadline_municipal_rules_load
 from deadlines.sweep import deadlines_sweep
 from mcu.choices import Role
-from mcu.models import Category, District, Municipality, Notification, Organisation, User
+from mcu.models import (
+    ApiTokenScope,
+    Category,
+    District,
+    Municipality,
+    Notification,
+    Organisation,
+    User,
+)
 from mcu.reference_data import CATEGORY_TREE, MEZHDURECHENSK_ORGANISATIONS, MUNICIPALITIES
+from mcu.tokens import api_token_create
 
 DEMO_SOURCE = "demo"
 CASES_PER_EXECUTOR_STATUS = 3
@@ -145,6 +153,10 @@ class Command(BaseCommand):
             "integration": dict(
                 role=Role.INTEGRATION, last_name="Инцидент Менеджмент", first_name="Интеграция"
             ),
+            # An Open311 client (a city portal) filing reports through /open311/v2/.
+            "open311": dict(
+                role=Role.INTEGRATION, last_name="Городской портал", first_name="Open311"
+            ),
         }
         users = {}
         for username, spec in specs.items():
@@ -156,10 +168,22 @@ class Command(BaseCommand):
                 user.full_clean()
                 user.save()
             users[username] = user
-        Token.objects.get_or_create(user=users["integration"])
+        self.keys = {
+            "integration": self.seed_key(users["integration"], ApiTokenScope.API),
+            "open311": self.seed_key(users["open311"], ApiTokenScope.OPEN311),
+        }
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@example.org", settings.DEMO_PASSWORD)
         return users
+
+    def seed_key(self, user, scope) -> str:
+        """The account's API key: a new one, shown once (only its digest is kept), or the
+        beginning of the one issued by an earlier run."""
+        for token in user.api_tokens.filter(scope=scope):
+            if token.is_valid():
+                return f"{token.prefix}… (показан при выпуске; новый — на странице «Интеграции»)"
+        _token, key = api_token_create(user=user, name="Демо", scope=scope)
+        return key
 
     # Workflow settings ------------------------------------------------------------------
     def seed_workflow_settings(self, municipalities) -> None:
@@ -206,7 +230,8 @@ class Command(BaseCommand):
             if status == "on_approval":
                 # Only incidents need the curator's approval in the demo (Междуреченск 3.6).
                 kind = CaseKind.INCIDENT
-            channel = rng.choice(CHANNELS_BY_KIND[kind])
+            # Open311 reports come through the API only, with their client.
+            channel = rng.choice([c for c in CHANNELS_BY_KIND[kind] if c != Channel.OPEN311])
             street = rng.choice(STREETS)
             addr = f"{street}, {rng.randint(1, 60)}"
             text = rng.choice(texts).format(addr=addr, num=rng.randint(1, 30))
@@ -279,7 +304,6 @@ class Command(BaseCommand):
         return OTHER_MUNICIPALITY_CASES
 
     def print_logins(self, users, created: int) -> None:
-        token = Token.objects.get(user=users["integration"]).key
         w = self.stdout.write
         w(self.style.SUCCESS(f"Демо-данные готовы (новых сообщений: {created})."))
         w(f"Пароль всех демо-пользователей: {settings.DEMO_PASSWORD}")
@@ -290,7 +314,8 @@ class Command(BaseCommand):
             ("executor", f"исполнитель — {users['executor'].organisation.name}"),
             ("executor2", f"исполнитель — {users['executor2'].organisation.name}"),
             ("observer", "наблюдатель ЦУР (Кузбасс)"),
-            ("integration", f"API-интеграция, токен {token}"),
+            ("integration", f"API-интеграция, ключ {self.keys['integration']}"),
+            ("open311", f"клиент Open311, api_key {self.keys['open311']}"),
             ("admin", "суперпользователь (админка)"),
         ]
         for username, what in rows:
