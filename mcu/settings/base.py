@@ -222,7 +222,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "mcu.api.pagination.DeskPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mcu.api.schema.DeskAutoSchema",
     "EXCEPTION_HANDLER": "mcu.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "mcu.api.parsers.BoundedJSONParser",
