@@ -1,10 +1,16 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.defaults import server_error as django_server_error
 
 from .health import check_broker, check_database
 from .notifications import notifications_visible
@@ -45,3 +51,27 @@ def notification_mark_read(request):
     now = timezone.now()
     notifications_visible(request.user, now=now).filter(read_at__isnull=True).update(read_at=now)
     return redirect("notifications")
+
+
+# The errors of a database that is away (restarting, unreachable): not a bug of the page.
+DATABASE_AWAY = (OperationalError, InterfaceError)
+
+
+def server_error(request):
+    """``handler500``: a database that is away is a 503 the client may retry (a Russian
+    page, JSON for the API), not a 500; any other error is the plain 500 page. Called by
+    Django inside its ``except``, so the exception is at hand. The 503 page reads nothing
+    from the database. With ``CONN_HEALTH_CHECKS`` the next request opens a new
+    connection: the desk recovers when the database is back, without a restart."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_AWAY):
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"detail": _("База данных недоступна, повторите запрос позже.")}, status=503
+            )
+        else:
+            response = HttpResponse(loader.render_to_string("503.html", request=None), status=503)
+        response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
+        return response
+    return django_server_error(request)

@@ -127,7 +127,12 @@ AUTH_USER_MODEL = "mcu.User"
 REDIS_URL = env_secret("REDIS_URL")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # A miss, not a 500, while Redis is away (mcu/cache.py); never a long wait for it.
+        "default": {
+            "BACKEND": "mcu.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
