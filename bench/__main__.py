@@ -7,6 +7,7 @@ BENCHMARKS = [
     ("bench.bench_engine", "Deadline arithmetic: computations per second against a naive one"),
     ("bench.bench_sweep", "Deadline sweep over 1,000,000 open clocks on PostgreSQL"),
     ("bench.bench_list", "Case pages over 1,000,000 generated cases on PostgreSQL, via gunicorn"),
+    ("bench.bench_load", "50 staff and 50 ingested items/s for 5 minutes: errors, items lost"),
 ]
 
 
