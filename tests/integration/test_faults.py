@@ -167,7 +167,8 @@ def test_a_worker_killed_mid_task_gets_the_task_again(tmp_path):
              "--without-heartbeat", "--loglevel=INFO"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    sender = Celery(broker=REDIS_URL)
+    # Not the current app: the suite's shared tasks must stay bound to the desk's (eager) one.
+    sender = Celery(broker=REDIS_URL, set_as_current=False)
     try:
         sender.send_task("tests.slow_marker", args=[str(tmp_path), 300], queue=queue)
         starts = tmp_path / "starts"
