@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast lint format migrate seed bench check-deploy messages clean screenshots
+.PHONY: install run test test-fast lint format migrate seed bench fuzz check-deploy messages clean screenshots
 
 install: $(VENV)/.installed
 
@@ -58,6 +58,13 @@ screenshots: install
 ## Benchmarks: figures and ratios printed, nothing asserted.
 bench: install
 	$(BIN)/python -m bench
+
+## The API contract test with a bigger budget than CI's (schemathesis, every operation).
+FUZZ_EXAMPLES ?= 200
+FUZZ_TIME ?= 600
+fuzz: install
+	CONTRACT_MAX_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_MAX_TIME=$(FUZZ_TIME) \
+	$(BIN)/pytest -n 0 -p no:randomly tests/integration/test_api_contract.py
 
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(60))') \

@@ -3,6 +3,8 @@
 from datetime import datetime, time, timedelta
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +25,42 @@ from mcu.timefmt import user_zone
 
 from .choices import CaseKind, CaseStatus, Channel
 from .models import Case
+
+TRUE_VALUES = {"true", "1", "on", "yes"}
+FALSE_VALUES = {"false", "0", "off", "no"}
+
+
+class StrictBooleanWidget(forms.NullBooleanSelect):
+    """Passes the raw value on: the field, not the widget, decides what is a boolean."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0, on/off, yes/no); empty or absent is "no filter"; anything else
+    is an error naming the field (a 400 in the API), never silently "no filter"."""
+
+    widget = StrictBooleanWidget
+
+    def to_python(self, value):
+        if isinstance(value, bool) or value is None:
+            return value
+        text = str(value).strip().lower()
+        if text in ("", "unknown"):
+            return None
+        if text in TRUE_VALUES:
+            return True
+        if text in FALSE_VALUES:
+            return False
+        raise ValidationError(_("Ожидается true или false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 def _category_subtree_ids(category: Category) -> list[int]:
@@ -112,16 +150,16 @@ class CaseFilterSet(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(
         queryset=_visible(District), label=_("Район"), distinct=False, empty_label=_("все")
     )
-    fast_track = django_filters.BooleanFilter(label=_("Повышенная важность"))
+    fast_track = StrictBooleanFilter(label=_("Повышенная важность"))
     received_after = django_filters.DateFilter(
         field_name="received_at", lookup_expr="date__gte", label=_("Поступило с")
     )
     received_before = django_filters.DateFilter(
         field_name="received_at", lookup_expr="date__lte", label=_("Поступило по")
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Просрочено"))
-    due_today = django_filters.BooleanFilter(method="filter_due_today", label=_("Срок сегодня"))
-    at_risk = django_filters.BooleanFilter(method="filter_at_risk", label=_("Срок близок"))
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("Просрочено"))
+    due_today = StrictBooleanFilter(method="filter_due_today", label=_("Срок сегодня"))
+    at_risk = StrictBooleanFilter(method="filter_at_risk", label=_("Срок близок"))
     ordering = CaseOrderingFilter(
         fields=(
             ("received_at", "received_at"),

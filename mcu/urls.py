@@ -18,6 +18,8 @@ api_v1 = [
     path("analytics/", include("analytics.api.urls")),
 ]
 
+handler500 = "mcu.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,12 +1,15 @@
 import re
+import sys
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.defaults import server_error as django_server_error
 
 from .exceptions import DeskError, NotFound
 from .forms import ApiTokenIssueForm
@@ -310,3 +314,27 @@ def integration_token_revoke(request, pk):
             _("Ключ %(prefix)s… отозван: он больше не работает.") % {"prefix": token.prefix},
         )
     return redirect("integrations")
+
+
+# The errors of a database that is away (restarting, unreachable): not a bug of the page.
+DATABASE_AWAY = (OperationalError, InterfaceError)
+
+
+def server_error(request):
+    """``handler500``: a database that is away is a 503 the client may retry (a Russian
+    page, JSON for the API), not a 500; any other error is the plain 500 page. Called by
+    Django inside its ``except``, so the exception is at hand. The 503 page reads nothing
+    from the database. With ``CONN_HEALTH_CHECKS`` the next request opens a new
+    connection: the desk recovers when the database is back, without a restart."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_AWAY):
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"detail": _("База данных недоступна, повторите запрос позже.")}, status=503
+            )
+        else:
+            response = HttpResponse(loader.render_to_string("503.html", request=None), status=503)
+        response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
+        return response
+    return django_server_error(request)

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import clocks
-from cases.choices import CaseKind, Channel
+from cases.choices import CaseKind, CaseStatus, Channel
 from cases.models import Answer, Attachment, Case, CaseEvent
 from cases.permissions import can_see_personal_data
 from cases.selectors import case_answers
@@ -25,16 +25,36 @@ def api_paths() -> list[str]:
 PERSONAL_FIELDS = ("author_name", "author_url", "author_contacts")
 
 
+class BlankAsNullURLField(serializers.URLField):
+    """A URL that may be missing: the model keeps "", the API says null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class CaseSerializer(serializers.ModelSerializer):
     """A case as the API shows it. Personal data only for roles that need it."""
 
     municipality = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    organization = serializers.PrimaryKeyRelatedField(source="organisation", read_only=True)
-    organization_name = serializers.CharField(
-        source="organisation.name", read_only=True, default=None
+    organization = serializers.PrimaryKeyRelatedField(
+        source="organisation", read_only=True, allow_null=True
     )
-    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
-    district_name = serializers.CharField(source="district.name", read_only=True, default=None)
+    organization_name = serializers.CharField(
+        source="organisation.name", read_only=True, default=None, allow_null=True
+    )
+    category_name = serializers.CharField(
+        source="category.name", read_only=True, default=None, allow_null=True
+    )
+    district_name = serializers.CharField(
+        source="district.name", read_only=True, default=None, allow_null=True
+    )
+    # A link the channel did not give is null, not "" (which is no URI).
+    source_url = BlankAsNullURLField(read_only=True)
+    author_url = BlankAsNullURLField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -88,6 +108,13 @@ class CaseSerializer(serializers.ModelSerializer):
 
 class CaseEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    # "" when the event is not a transition (registration has no status before it).
+    from_status = serializers.ChoiceField(
+        choices=CaseStatus.choices, allow_blank=True, read_only=True
+    )
+    to_status = serializers.ChoiceField(
+        choices=CaseStatus.choices, allow_blank=True, read_only=True
+    )
     action_display = serializers.CharField(source="get_action_display", read_only=True)
 
     class Meta:
@@ -119,7 +146,7 @@ class ClockSerializer(serializers.Serializer):
 
     stage = serializers.CharField()
     stage_display = serializers.CharField(source="get_stage_display")
-    policy = serializers.CharField(source="policy.code", default=None)
+    policy = serializers.CharField(source="policy.code", default=None, allow_null=True)
     started_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     met_at = serializers.DateTimeField(allow_null=True)

@@ -70,8 +70,10 @@ class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             return CaseWorkflowSerializer
         return super().get_serializer_class()
 
+    # The whole journal of one case, as a plain list: neither paginated nor filtered by
+    # the case list's filters (and so documented).
     @extend_schema(responses=CaseEventSerializer(many=True), summary="Ход работы (журнал)")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request, pk=None):
         case = case_get_for_user(user=request.user, pk=pk)
         return Response(CaseEventSerializer(case_timeline(case=case), many=True).data)

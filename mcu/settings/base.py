@@ -140,7 +140,12 @@ AUTH_USER_MODEL = "mcu.User"
 REDIS_URL = env_secret("REDIS_URL")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # A miss, not a 500, while Redis is away (mcu/cache.py); never a long wait for it.
+        "default": {
+            "BACKEND": "mcu.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -236,7 +241,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "mcu.api.pagination.DeskPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mcu.api.schema.DeskAutoSchema",
     "EXCEPTION_HANDLER": "mcu.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "mcu.api.parsers.BoundedJSONParser",

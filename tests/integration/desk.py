@@ -1,0 +1,174 @@
+"""Running the desk as a real server for the integration tests: a free port, an
+environment that names only the test's own database, broker and folders, migrate and
+``seed_small`` in subprocesses, gunicorn started and stopped by its process group.
+
+Nothing here touches a settings file or another process's data: every test passes its own
+``tmp_path``, and a database URL of its own (a file SQLite unless it gives another).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released: connections are refused)."""
+    return free_port()
+
+
+def desk_env(tmp_path: Path, *, database_url: str | None = None, redis_url: str = "") -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "DJANGO_", "CELERY_", "DATABASE_", "REDIS_", "EMAIL_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="mcu.settings",
+        DJANGO_ENV="development",
+        DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'desk.sqlite3'}",
+        VAR_DIR=str(tmp_path / "var"),
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        TELEGRAM_BOT_TOKEN="",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def manage(env: dict, *args: str, timeout: float = 300) -> str:
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def migrate_and_seed(env: dict) -> dict:
+    manage(env, "migrate", "--noinput", "-v0")
+    done = subprocess.run(
+        [PYTHON, "-m", "tests.integration.seed_small"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"seed_small failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def http(method: str, url: str, *, token: str = "", body=None, timeout: float = 30, **headers):
+    """(status, content type, body bytes); never raises for an HTTP status."""
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Content-Type", ""), exc.read()
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict, *, workers: int = 1, threads: int = 1, log: Path | None = None):
+    """The desk under gunicorn on a free port; yields its base URL."""
+    port = free_port()
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "mcu.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def up():
+            if server.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {server.returncode}")
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=5)
+                return True
+            except urllib.error.HTTPError:
+                return True  # listening; the health itself is the test's business
+            except OSError:
+                return False
+
+        if not wait_until(up, timeout=60):
+            raise RuntimeError("gunicorn did not start listening within 60 s")
+        yield base
+    finally:
+        stop(server)
+        if log:
+            out.close()
+
+
+def stop(process: subprocess.Popen, *, sig=signal.SIGTERM, timeout: float = 20) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+        process.wait(timeout=timeout)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
