@@ -29,12 +29,10 @@ def login_session(base_url: str, username: str, password: str) -> Browser:
 
 
 def integration_token(username: str = "integration") -> str:
-    """A fresh API token of the integration account (Django set up). Made through DRF's
-    token model: the account's old token is replaced, so the key is known here."""
-    from rest_framework.authtoken.models import Token
-
+    """A fresh API key of the integration account (Django set up), issued through
+    ``mcu.tokens`` (only its digest is stored, so the key is known only here)."""
     from mcu.models import User
+    from mcu.tokens import api_token_create
 
     user = User.objects.get(username=username)
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user).key
+    return api_token_create(user=user, name="bench")[1]

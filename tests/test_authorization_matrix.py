@@ -78,7 +78,47 @@ CASE = {"pk": 0}  # the pk is the target case's
 # and the state (409).
 ACTION = {"api": True, "kwargs": CASE, "method": "post", "data": {}}
 
+# An object that is not there (a note, an import job, a cluster, a key, a notice): nobody
+# gets it, and nobody learns more than «not found» or «not allowed».
+MISSING = {"object_pk": 10**9}
+
 MATRIX: dict[str, Row] = {
+    "analytics:notes": Row(every(200, anonymous=302, executor=403, integration=403, org_head=403)),
+    "analytics:quarter": Row(every(200, anonymous=302, integration=403)),
+    "analytics:summary": Row(every(200, anonymous=302, integration=403)),
+    "analytics:note": Row(every(404, anonymous=302), kwargs=MISSING),
+    "analytics:note-approve": Row(every(404, anonymous=302), kwargs=MISSING, method="post"),
+    "analytics:note-causes": Row(every(404, anonymous=302), kwargs=MISSING, method="post"),
+    "analytics:note-publish": Row(every(404, anonymous=302), kwargs=MISSING, method="post"),
+    "analytics:note-revise": Row(every(404, anonymous=302), kwargs=MISSING, method="post"),
+    "analytics:note-download": Row(every(404, anonymous=302), kwargs={**MISSING, "fmt": "pdf"}),
+    "channels:imports": Row(every(403, administrator=200, anonymous=302, head=200)),
+    "channels:import-job": Row(
+        every(403, administrator=404, anonymous=302, head=404), kwargs=MISSING
+    ),
+    "channels:import-progress": Row(
+        every(403, administrator=404, anonymous=302, head=404), kwargs=MISSING
+    ),
+    "channels:import-report": Row(
+        every(403, administrator=404, anonymous=302, head=404), kwargs={**MISSING, "fmt": "csv"}
+    ),
+    "channels:cluster-answer": Row(every(302), kwargs=MISSING, method="post"),
+    "channels:cluster-confirm": Row(every(302), kwargs=MISSING, method="post"),
+    "channels:cluster-remove": Row(every(302), kwargs=MISSING, method="post"),
+    "integrations": Row(every(403, anonymous=302, head=200)),
+    "integration-token-issue": Row(every(403, anonymous=302, head=400), method="post"),
+    "integration-token-revoke": Row(
+        every(403, anonymous=302, head=404), kwargs=MISSING, method="post"
+    ),
+    "integration-token-rotate": Row(
+        every(403, anonymous=302, head=404), kwargs=MISSING, method="post"
+    ),
+    "notifications-bell": Row(every(200, anonymous=302)),
+    "notifications-open": Row(every(302), kwargs=MISSING),
+    "open311:services": Row(every(403), api=True),
+    "open311:service": Row(every(403), kwargs={"service_code": "roads-repair"}, api=True),
+    "open311:requests": Row(every(403), api=True),
+    "open311:request": Row(every(403), kwargs={"service_request_id": "1"}, api=True),
     "home": Row(every(302)),
     "healthz": Row(every(200)),
     "favicon": Row(every(301)),
@@ -356,9 +396,8 @@ def _url_names() -> set[str]:
 def data(django_db_setup, django_db_blocker):
     """A case per target and an unassigned one, each with a resident's name and phone, an
     answer with a photo on the own case, a token per persona."""
-    from rest_framework.authtoken.models import Token
-
     from cases import services
+    from mcu.tokens import api_token_create
     from tests.cases.conftest import png
     from tests.factories import CategoryFactory, UserFactory
     from tests.reference import World
@@ -404,7 +443,7 @@ def data(django_db_setup, django_db_blocker):
             made["own"].pk, actor=u["executor"], text="Сделано.", attachments=[png()]
         )
         attachment = answered.answers.get().attachments.get()
-        tokens = {role: Token.objects.create(user=user).key for role, user in u.items()}
+        tokens = {role: api_token_create(user=user, name="matrix")[1] for role, user in u.items()}
         yield {"users": u, "cases": made, "attachment": attachment, "tokens": tokens}
         transaction.set_rollback(True)
 
@@ -424,6 +463,8 @@ def _ask(client, data, name: str, row: Row, role: str, target: str | None):
     kwargs = dict(row.kwargs)
     if target is not None:
         kwargs["pk"] = data["cases"][target].pk
+    if "object_pk" in kwargs:
+        kwargs["pk"] = kwargs.pop("object_pk")
     if "attachment_id" in kwargs:
         kwargs["attachment_id"] = data["attachment"].pk  # the own case's photo
     url = reverse(name, kwargs=kwargs or None)

@@ -46,9 +46,9 @@ def travelled(world, drive, caplog):
 
 
 def _token(user) -> str:
-    from rest_framework.authtoken.models import Token
+    from mcu.tokens import api_token_create
 
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token_create(user=user, name="test")[1]
 
 
 def _assert_clean(text: str, where: str) -> None:

@@ -28,9 +28,9 @@ API_USERS = ("integration", "administrator", "curator", "executor", "observer")
 
 def issue_token(user) -> str:
     """The one place a test server's API token is made (the token model may change)."""
-    from rest_framework.authtoken.models import Token
+    from mcu.tokens import api_token_create
 
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token_create(user=user, name="test")[1]
 
 
 def main() -> dict:
