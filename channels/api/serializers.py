@@ -108,6 +108,10 @@ class IngestItemSerializer(serializers.Serializer):
         # A few minutes ahead is a clock of the source running fast; more is an error.
         if value > timezone.now() + FUTURE_TOLERANCE:
             raise serializers.ValidationError(_("Время поступления не может быть в будущем."))
+        # Before the desk's era is a broken date (an export's zero date, a year without
+        # its century): refused, not stored as a case from the year 170.
+        if value.year < 2000:
+            raise serializers.ValidationError(_("Время поступления раньше 2000 года."))
         return value
 
     def validate(self, attrs: dict) -> dict:

@@ -25,8 +25,11 @@ SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
   .map(([html, r]) => html + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
 CONTROLS = (
     ".topbar a, .topbar button, .queues a, [data-filters-toggle], tr.case-row a, "
-    "tr.case-row input, .pager a, .filters.is-open input:not([type=checkbox]), "
-    ".filters.is-open label:has(input[type=checkbox]), .filters.is-open select, "
+    "tr.case-row input, .pager a, "
+    ".filters.is-open input:not([type=checkbox]):not(.ts-control input), "
+    ".filters.is-open label:has(input[type=checkbox]), "
+    # A searchable select (Tom Select) is hit on its control; the original is hidden.
+    ".filters.is-open select:not(.tomselected), .filters.is-open .ts-control, "
     ".filters.is-open summary, .filters.is-open button, .card-actions button, "
     ".card-actions select, .card-actions input:not([type=hidden]), .back a"
 )

@@ -34,6 +34,9 @@ MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "10"))
 MAX_TIME = int(os.environ.get("CONTRACT_MAX_TIME", "45"))
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance"
 INGEST = "^/api/v1/ingest"
+# Open311 answers only a client key of its own scope (``api_key``), with GeoReport errors:
+# tests/channels/test_open311.py holds its contract; these runs use the desk's keys.
+OPEN311 = "^/open311/"
 
 
 def _schemathesis() -> str:
@@ -95,13 +98,19 @@ def test_every_operation_keeps_its_contract(desk):
     assert status == 200
     operations = len(re.findall(rb"^    (get|post|put|patch|delete):", schema, re.M))
     ingest = len(re.findall(rb"^  /api/v1/ingest", schema, re.M))
+    open311, inside = 0, False
+    for line in schema.decode().splitlines():
+        if re.match(r"^  \S", line):
+            inside = line.strip().strip("'\"").startswith("/open311/")
+        elif inside and re.match(r"^    (get|post|put|patch|delete):", line):
+            open311 += 1
     assert operations > 20 and ingest >= 2
 
     staff = _run(
         base,
         seeded["tokens"]["administrator"],
         share=0.7,
-        path_filter=["--exclude-path-regex", INGEST],
+        path_filter=["--exclude-path-regex", f"{INGEST}|{OPEN311}"],
         tmp=tmp,
     )
     integration = _run(
@@ -113,4 +122,4 @@ def test_every_operation_keeps_its_contract(desk):
     )
     # Every operation was selected and tried (a filter that matched nothing would pass).
     tested = [int(n) for n in re.findall(r"Tested: (\d+)", staff + integration)]
-    assert sum(tested) == operations, (tested, operations)
+    assert sum(tested) == operations - open311, (tested, operations, open311)
