@@ -83,7 +83,8 @@ def test_upload_runs_the_task_and_the_job_page_shows_the_counts_and_the_report(
     page = client.get(response["Location"]).content.decode()
     assert "Готово" in page
     assert "Обработано 3 из 3 строк (100 %)" in page
-    assert "hx-trigger" not in page  # nothing to poll any more
+    # nothing to poll any more (the bell still polls)
+    assert reverse("channels:import-progress", args=[job.pk]) not in page
     assert reverse("channels:import-report", args=[job.pk, "xlsx"]) in page
     # The first rejected rows on the page itself, with their reasons.
     assert "<td>Дата поступления «когда-то» не распознана" in page
