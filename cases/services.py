@@ -979,8 +979,19 @@ def case_publish(case_id, *, actor, version: int | None = None, at: datetime | N
     answer = _latest_final_answer(case, Answer.Status.APPROVED, Answer.Status.SUBMITTED)
     if answer is None:
         raise StateConflict(_("Нет одобренного ответа для публикации."))
+    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.PUBLISHED, published_at=at)
+    return _answer_reaches_the_resident(
+        case, row, actor=actor, at=at, payload={"answer": answer.pk}
+    )
+
+
+def _answer_reaches_the_resident(case, row, *, actor, at, payload: dict, fields=None) -> Case:
+    """The one publication step of a final answer (``case_publish`` and a cluster's
+    answer): the status, one event, the first reply, the answer and a promise met
+    (Междуреченск 3.8); the two days' wait for the resident starts (3.6), or an appeal is
+    closed (59-ФЗ has no such wait)."""
     appeal = case.kind == CaseKind.APPEAL
-    fields: dict = {"published_at": at}
+    fields = {**(fields or {}), "published_at": at}
     if appeal:
         fields["closed_at"] = at
     _step(
@@ -990,9 +1001,8 @@ def case_publish(case_id, *, actor, version: int | None = None, at: datetime | N
         at=at,
         target=CaseStatus.CLOSED if appeal else CaseStatus.PUBLISHED,
         fields=fields,
-        payload={"answer": answer.pk},
+        payload=payload,
     )
-    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.PUBLISHED, published_at=at)
     clocks.meet(case, clocks.FIRST_REPLY, clocks.ANSWER, clocks.PROMISE, at=at)
     if appeal:
         clocks.cancel(case, at=at)
@@ -1018,7 +1028,6 @@ def case_publish_cluster_answer(
     analytics count it where the work was done."""
     at = _now(at)
     case, row, _r = _begin(case_id, action="cluster_answer", actor=actor, at=at)
-    appeal = case.kind == CaseKind.APPEAL
     source = answer.case
     copy = Answer.objects.create(
         case=case,
@@ -1029,28 +1038,19 @@ def case_publish_cluster_answer(
         created_at=at,
         published_at=at,
     )
-    fields: dict = {"published_at": at}
-    if appeal:
-        fields["closed_at"] = at
+    fields: dict = {}
     if case.category_id is None and source.category_id is not None:
         fields["category_id"] = source.category_id
     if case.organisation_id is None and source.organisation_id is not None:
         fields["organisation_id"] = source.organisation_id
-    _step(
+    return _answer_reaches_the_resident(
         case,
         row,
         actor=actor,
         at=at,
-        target=CaseStatus.CLOSED if appeal else CaseStatus.PUBLISHED,
         fields=fields,
         payload={"answer": copy.pk, "cluster": cluster_id, "from_case": source.pk},
     )
-    clocks.meet(case, clocks.FIRST_REPLY, clocks.ANSWER, clocks.PROMISE, at=at)
-    if appeal:
-        clocks.cancel(case, at=at)
-    else:
-        clocks.start(case, clocks.REACTION, at=at)
-    return case
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -239,10 +240,26 @@ def _from_rules(case: Case) -> list[tuple]:
     return [(category.pk, outcome.organisation.pk, 1.0, "rule", names)]
 
 
+FREQUENT_CACHE_SECONDS = 600
+
+
 def _frequent(case: Case) -> list[tuple]:
-    rows = list(
+    """The municipality's most frequent routed pairs: an aggregate over its history, so
+    kept for ``FREQUENT_CACHE_SECONDS`` instead of read on every card of the fallback."""
+    key = f"routing:frequent:{case.municipality_id}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = _frequent_rows(case.municipality_id)
+        cache.set(key, rows, FREQUENT_CACHE_SECONDS)
+    total = sum(r["n"] for r in rows) or 1
+    why = _("чаще всего в МО")
+    return [(r["category_id"], r["organisation_id"], r["n"] / total, "frequent", why) for r in rows]
+
+
+def _frequent_rows(municipality_id: int) -> list[dict]:
+    return list(
         Case.objects.filter(
-            municipality_id=case.municipality_id,
+            municipality_id=municipality_id,
             status__in=ROUTED,
             category__isnull=False,
             organisation__isnull=False,
@@ -251,9 +268,6 @@ def _frequent(case: Case) -> list[tuple]:
         .annotate(n=Count("id"))
         .order_by("-n", "category_id", "organisation_id")[: TOP * 2]
     )
-    total = sum(r["n"] for r in rows) or 1
-    why = _("чаще всего в МО")
-    return [(r["category_id"], r["organisation_id"], r["n"] / total, "frequent", why) for r in rows]
 
 
 def routing_suggest(case: Case) -> list[Suggestion]:
