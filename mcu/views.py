@@ -1,4 +1,3 @@
-import re
 import sys
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from django.views.defaults import server_error as django_server_error
 from .exceptions import DeskError, NotFound
 from .forms import ApiTokenIssueForm
 from .health import check_broker, check_database
+from .notices import NOTICE_GROUPS_PER_PAGE, NOTICE_KINDS, notice_case_id, notice_groups
 from .notifications import notifications_visible
 from .tokens import (
     api_token_issue,
@@ -56,87 +56,6 @@ def home(request):
     return redirect("cases:list")
 
 
-# What each kind of notice asks for, and the status the case has while it still does.
-NOTICE_KINDS = {
-    "case.assigned": (_("Назначено организации"), "assigned"),
-    "case.reassignment_requested": (_("Запрос переназначения"), "new"),
-    "case.answer_submitted": (_("Ответ ждёт проверки"), "on_review"),
-    "case.approval_requested": (_("Ответ ждёт согласования"), "on_approval"),
-    "case.answer_returned": (_("Ответ возвращён"), "in_progress"),
-    "case.reopened": (_("Возвращено заявителем"), "in_progress"),
-    "case.interim_answer": (_("Промежуточный ответ"), None),
-    "case.interim_published": (_("Промежуточный ответ опубликован"), None),
-    "case.interim_returned": (_("Промежуточный ответ возвращён"), None),
-    "case.promise_check": (_("Проверка обещанного срока"), None),
-    "case.fast_track_proposed": (_("Предложена повышенная важность"), None),
-    "case.fast_track": (_("Повышенная важность"), None),
-}
-NOTICE_GROUPS_PER_PAGE = 30
-# The newest notices grouped on the page; older ones stay in the database.
-NOTICE_WINDOW = 5000
-_CASE_URL = re.compile(r"^/cases/(\d+)/")
-
-
-def _case_id(url: str) -> int | None:
-    match = _CASE_URL.match(url or "")
-    return int(match.group(1)) if match else None
-
-
-def _notice_groups(user, *, kind: str = "", unread_only: bool = False) -> list[dict]:
-    """The user's notices grouped by case and kind, the newest group first: one row for
-    «ответ ждёт проверки» on a case however many times it was sent."""
-    from cases.models import Case
-
-    qs = notifications_visible(user)
-    if kind:
-        qs = qs.filter(event=kind)
-    if unread_only:
-        qs = qs.filter(read_at__isnull=True)
-    rows = qs.order_by("-created_at", "-id").values(
-        "id", "event", "title", "body", "url", "created_at", "read_at"
-    )[:NOTICE_WINDOW]
-    groups: dict[tuple, dict] = {}
-    for row in rows:
-        case_id = _case_id(row["url"])
-        key = (case_id, row["event"]) if case_id else ("id", row["id"])
-        group = groups.get(key)
-        if group is None:
-            label, waits_for = NOTICE_KINDS.get(row["event"], (row["event"], None))
-            group = groups[key] = {
-                "id": row["id"],
-                "ids": [],
-                "case_id": case_id,
-                "event": row["event"],
-                "kind": label,
-                "waits_for": waits_for,
-                "title": row["title"],
-                "body": row["body"],
-                "url": row["url"],
-                "at": row["created_at"],
-                "count": 0,
-                "unread": 0,
-            }
-        group["ids"].append(row["id"])
-        group["count"] += 1
-        group["unread"] += row["read_at"] is None
-    result = list(groups.values())
-    case_ids = {g["case_id"] for g in result if g["case_id"]}
-    cases = {
-        c.pk: c
-        for c in Case.objects.visible_to(user)
-        .filter(pk__in=case_ids)
-        .only("pk", "status", "registration_number")
-    }
-    for group in result:
-        case = cases.get(group["case_id"])
-        group["case"] = case
-        # «Ответ ждёт согласования» on a case already approved says that it no longer waits.
-        group["settled"] = bool(
-            case is not None and group["waits_for"] and case.status != group["waits_for"]
-        )
-    return result
-
-
 @login_required
 def notification_list(request):
     """Notices grouped by case and kind, paged, filtered by kind and by unread."""
@@ -144,7 +63,7 @@ def notification_list(request):
     if kind not in NOTICE_KINDS:
         kind = ""
     unread_only = request.GET.get("unread") == "1"
-    groups = _notice_groups(request.user, kind=kind, unread_only=unread_only)
+    groups = notice_groups(request.user, kind=kind, unread_only=unread_only)
     page = Paginator(groups, NOTICE_GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     kinds = sorted(
         (k, label)
@@ -175,7 +94,7 @@ def notification_open(request, pk: int):
     if notice is None:
         return redirect("notifications")
     group = visible.filter(event=notice.event, read_at__isnull=True)
-    group = group.filter(url=notice.url) if _case_id(notice.url) else group.filter(pk=pk)
+    group = group.filter(url=notice.url) if notice_case_id(notice.url) else group.filter(pk=pk)
     group.update(read_at=now)
     target = notice.url or reverse("notifications")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
