@@ -3,6 +3,7 @@
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db.models import Count
 from django.utils import timezone
 
 from cases.choices import CaseStatus
@@ -81,3 +82,7 @@ def test_seed_demo_is_complete_and_idempotent(empty_desk):
     assert not Notification.objects.filter(email_status=Notification.Status.PENDING).exists()
     assert not Notification.objects.filter(telegram_status=Notification.Status.PENDING).exists()
     assert deadlines_sweep(now=timezone.now()).breached == 0
+    # Nobody opens the demo to hundreds of unread notices about its invented history.
+    unread = Notification.objects.filter(read_at__isnull=True)
+    per_person = unread.values("recipient").annotate(n=Count("id")).values_list("n", flat=True)
+    assert unread.exists() and max(per_person) <= 8

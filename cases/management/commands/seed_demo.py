@@ -35,6 +35,7 @@ RANDOM_CASES = 260
 EXECUTOR_ORG = 2  # «Отдел координации городского хозяйства»
 EXECUTOR2_ORG = 16  # МУП «Междуреченский водоканал»
 OTHER_MUNICIPALITY_CASES = 25
+DEMO_UNREAD_NOTICES = 8  # per person, after seeding
 
 
 def _short(name: str) -> str:
@@ -285,6 +286,12 @@ class Command(BaseCommand):
         pending = Notification.Status.PENDING
         Notification.objects.filter(email_status=pending).update(email_status="")
         Notification.objects.filter(telegram_status=pending).update(telegram_status="")
+        # A desk in use has read most of its past: each person keeps the newest notices
+        # unread, not hundreds about the invented history.
+        for user_id in Notification.objects.values_list("recipient_id", flat=True).distinct():
+            keep = Notification.objects.filter(recipient_id=user_id).order_by("-id")
+            newest = list(keep.values_list("pk", flat=True)[:DEMO_UNREAD_NOTICES])
+            keep.exclude(pk__in=newest).filter(read_at__isnull=True).update(read_at=now)
 
     def seed_other_municipality(self, mun, rng, now) -> int:
         """A few cases elsewhere, so that scoping is visible in the demo."""
