@@ -134,6 +134,11 @@ class Case(models.Model):
     search_text = models.TextField(editable=False, blank=True)
     # Bumped by every transition: the compare-and-swap guard against two people at once.
     version = models.PositiveIntegerField(default=0, editable=False)
+    # The nearest due time of the running obligation clocks, kept by ``deadlines`` whenever
+    # a clock starts, is met, cancelled, extended or recomputed
+    # (``deadlines.services.cases_next_due_refresh``): the list sorts by deadline through an
+    # index instead of a subquery per case (docs/performance.md).
+    next_due_at = models.DateTimeField(_("ближайший срок"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
     published_at = models.DateTimeField(_("опубликовано"), null=True, blank=True)
@@ -166,6 +171,10 @@ class Case(models.Model):
             # (docs/performance.md).
             models.Index(fields=["municipality", "-received_at", "-id"], name="case_mun_received"),
             models.Index(fields=["organisation", "-received_at", "-id"], name="case_org_received"),
+            # «По сроку»: nearest clock first, cases without one last (NULLS LAST is the
+            # ascending default of a btree).
+            models.Index(fields=["municipality", "next_due_at", "id"], name="case_mun_next_due"),
+            models.Index(fields=["organisation", "next_due_at", "id"], name="case_org_next_due"),
         ]
 
     def __str__(self) -> str:
@@ -338,7 +347,15 @@ class Answer(models.Model):
         verbose_name = _("ответ")
         verbose_name_plural = _("ответы")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "kind", "created_at"], name="answer_case")]
+        indexes = [
+            models.Index(fields=["case", "kind", "created_at"], name="answer_case"),
+            # The review queue's interim answers waiting for the administrator: a handful.
+            models.Index(
+                fields=["case"],
+                condition=Q(kind="interim", status="submitted"),
+                name="answer_pending_interim",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.case})"

@@ -4,7 +4,7 @@ A queue is a named condition on visible cases; which queues a role sees is the r
 day: the administrator moderates and reviews, the curator approves, the executor answers.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mcu.choices import Role
@@ -72,13 +72,14 @@ def queue_q(name: str, user) -> Q:
     if name == "review":
         # Answers to check, approved answers waiting for publication, and interim answers
         # waiting for the administrator (Междуреченск 3.8: only publication counts).
-        pending_interim = Exists(
-            Answer.objects.filter(
-                case=OuterRef("pk"), kind=Answer.Kind.INTERIM, status=Answer.Status.SUBMITTED
-            )
-        )
+        # The few cases with one are read first (the partial index
+        # ``answer_pending_interim``), so the queue is two index lookups OR-ed, not a
+        # per-row EXISTS over every open case of the municipality.
+        pending_interim = Answer.objects.filter(
+            kind=Answer.Kind.INTERIM, status=Answer.Status.SUBMITTED, case__status__in=OPEN
+        ).values_list("case_id", flat=True)
         return Q(status__in=[CaseStatus.ON_REVIEW, CaseStatus.APPROVED]) | Q(
-            pending_interim, status__in=OPEN
+            pk__in=list(pending_interim)
         )
     if name == "fast_track_proposals":
         # Междуреченск 3.8: the administrator proposes, the curator decides.

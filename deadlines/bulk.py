@@ -19,9 +19,10 @@ from django.db import transaction
 from deadlines.engine import CalendarDataMissing
 
 from .calendars import calendar_for
+from .choices import OBLIGATION_STAGES
 from .models import Deadline
 from .selectors import deadline_rule_for, deadline_rules_active
-from .services import clock_times
+from .services import cases_next_due_refresh, clock_times
 
 __all__ = ["ClockNotStarted", "deadlines_start_many"]
 
@@ -68,4 +69,5 @@ def deadlines_start_many(
             Deadline(case=case, stage=stage, policy=rule.policy, started_at=started_at, **times)
         )
     Deadline.objects.bulk_create(clocks, batch_size=500)
+    cases_next_due_refresh(case_ids=[c.case.pk for c in clocks if c.stage in OBLIGATION_STAGES])
     return clocks, not_started

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from mcu.models import Category
 
 from .choices import Stage
 from .models import Deadline, DeadlinePolicy, DeadlineRule
-from .state import q_breached
 
 __all__ = [
     "annotate_nearest_due",
@@ -70,26 +68,10 @@ def with_running_clocks(qs: QuerySet) -> QuerySet:
 
 def annotate_nearest_due(qs: QuerySet) -> QuerySet:
     """``nearest_due_at``: the earliest due time of the running obligation clocks (breached
-    ones included: they are the most urgent), so a list can sort by deadline in SQL. A
-    correlated subquery per row: only for the deadline ordering, never for a plain list."""
-    from cases.choices import CaseStatus
-
-    nearest = (
-        Deadline.objects.running()
-        .obligations()
-        .filter(case=OuterRef("pk"))
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-    # A finished case runs no clock (its clocks are met or cancelled with the last step):
-    # asking only the open ones spares the subquery for nine cases in ten at scale.
-    return qs.annotate(
-        nearest_due_at=models.Case(
-            models.When(status__in=CaseStatus.open_values(), then=Subquery(nearest)),
-            default=None,
-            output_field=models.DateTimeField(),
-        )
-    )
+    ones included: they are the most urgent), so a list can sort by deadline in SQL. It is
+    the maintained column ``Case.next_due_at`` (``services.cases_next_due_refresh`` keeps
+    it), read through the ``case_mun_next_due`` / ``case_org_next_due`` indexes."""
+    return qs.annotate(nearest_due_at=F("next_due_at"))
 
 
 def has_running_clocks(qs: QuerySet) -> bool:
@@ -113,10 +95,17 @@ def case_clock_condition(*args, **conditions) -> Exists:
     )
 
 
-def case_overdue_condition(now: datetime | None = None) -> Exists:
-    """A case is overdue when an obligation clock is past due and still runs. The sweep
-    marks breaches every minute; lists do not wait for it."""
-    return case_clock_condition(q_breached(now))
+def case_overdue_condition(now: datetime | None = None) -> Q:
+    """A case is overdue when an obligation clock is past due and still runs
+    (``state.q_breached``), marked by the sweep or not: lists do not wait for it.
+
+    Read through the case's nearest term ``Case.next_due_at`` (its running obligation
+    clocks' earliest due time, ``services.cases_next_due_refresh``), an index range
+    instead of an EXISTS per case. The same set: a clock past due makes the earliest due
+    time past too, and a breached running clock is always past due (the sweep marks
+    only past-due clocks; an extension or a recompute that moves the term into the
+    future clears the mark). ``tests/cases/test_next_due.py`` checks the two agree."""
+    return Q(next_due_at__lte=now or timezone.now())
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, Q, QuerySet, Value, When
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from mcu.notifications import notify
 from . import defaults
 from .calendar_import import CalendarDiff, ImportedDay, calendar_diff
 from .calendars import calendar_for, calendars_invalidate, national_calendar
-from .choices import CalendarDayKind, PolicyUnit
+from .choices import OBLIGATION_STAGES, CalendarDayKind, PolicyUnit
 from .models import (
     CalendarDay,
     Deadline,
@@ -47,6 +47,8 @@ from .sweep import SweepResult, deadlines_sweep
 __all__ = [
     "SweepResult",
     "calendar_changed",
+    "cases_next_due_refresh",
+    "cases_next_due_refresh_all",
     "deadline_cancel",
     "deadline_defaults_load",
     "deadline_extend",
@@ -66,6 +68,53 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 RECOMPUTE_BATCH = 2000
+NEXT_DUE_BATCH = 1000
+
+
+def _next_due():
+    """The earliest due time of the case's (``OuterRef("pk")``) running obligation clocks."""
+    return Subquery(
+        Deadline.objects.running()
+        .obligations()
+        .filter(case=OuterRef("pk"))
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
+def _cases():
+    # ``deadlines`` reaches the case table through ``Deadline.case`` (DESIGN §7).
+    return Deadline._meta.get_field("case").related_model.objects
+
+
+def cases_next_due_refresh(*, case_ids: Iterable[int]) -> int:
+    """Keep ``Case.next_due_at``: the earliest due time of the case's running obligation
+    clocks (breached ones included: they are the most urgent), NULL when none runs. The
+    one definition of a case's nearest term, written by every service here that starts,
+    stops or moves a clock, so the list sorts «по сроку» through an index
+    (``case_mun_next_due``) instead of a subquery per case. One UPDATE per thousand
+    cases."""
+    ids = sorted({int(pk) for pk in case_ids})
+    return sum(
+        _cases().filter(pk__in=ids[i : i + NEXT_DUE_BATCH]).update(next_due_at=_next_due())
+        for i in range(0, len(ids), NEXT_DUE_BATCH)
+    )
+
+
+def cases_next_due_refresh_all() -> int:
+    """``cases_next_due_refresh`` for every case at once, set-based: the cases whose
+    stored term is set or that run a clock (a data generator, a repair after a restore)."""
+    running = Deadline.objects.running().obligations().values("case_id")
+    return (
+        _cases()
+        .filter(Q(next_due_at__isnull=False) | Q(pk__in=running))
+        .update(next_due_at=_next_due())
+    )
+
+
+def _next_due_moved(*, case, stage: str | None, changed: int = 1) -> None:
+    if changed and (stage is None or stage in OBLIGATION_STAGES):
+        cases_next_due_refresh(case_ids=[case.pk])
 
 
 def _check_aware(value: datetime | None, name: str) -> None:
@@ -172,6 +221,7 @@ def deadline_start(
     except IntegrityError:
         # Someone else started the same stage in between: theirs is the running clock.
         return Deadline.objects.running().get(case=case, stage=stage)
+    _next_due_moved(case=case, stage=stage)
     return deadline
 
 
@@ -194,11 +244,13 @@ def deadline_meet(*, case, stage: str, at: datetime | None = None) -> int:
     """
     _check_aware(at, "at")
     at = at or timezone.now()
-    return (
+    met = (
         Deadline.objects.running()
         .filter(case=case, stage=stage)
         .update(met_at=at, breached_at=_breach_if_past_due(at))
     )
+    _next_due_moved(case=case, stage=stage, changed=met)
+    return met
 
 
 @transaction.atomic
@@ -213,7 +265,9 @@ def deadline_cancel(*, case, stage: str | None = None, at: datetime | None = Non
     qs = Deadline.objects.running().filter(case=case)
     if stage is not None:
         qs = qs.filter(stage=stage)
-    return qs.update(cancelled_at=at, breached_at=_breach_if_past_due(at))
+    stopped = qs.update(cancelled_at=at, breached_at=_breach_if_past_due(at))
+    _next_due_moved(case=case, stage=stage, changed=stopped)
+    return stopped
 
 
 @transaction.atomic
@@ -240,6 +294,7 @@ def deadline_extend(*, case, stage: str, days: int, at: datetime | None = None) 
         if clock.warn_at is None or clock.warn_at > now:
             clock.warned_at = None
     clock.save()
+    _next_due_moved(case=case, stage=stage)
     return clock
 
 
@@ -328,6 +383,9 @@ def _recompute(
                     setattr(clock, field, value)
                 updates.append(clock)
         Deadline.objects.bulk_update(updates, _RECOMPUTED_FIELDS)
+        cases_next_due_refresh(
+            case_ids=[c.case_id for c in updates if c.stage in OBLIGATION_STAGES]
+        )
         changed += len(updates)
     return changed
 

@@ -104,6 +104,9 @@ TEMPLATES = [
     },
 ]
 
+# Selects drawn in Python, the rest as Django draws it (mcu/rendering.py).
+FORM_RENDERER = "mcu.rendering.DeskFormRenderer"
+
 # Database: SQLite in var/ unless DATABASE_URL says otherwise.
 _env = environ.Env()
 DATABASES = {

@@ -105,7 +105,9 @@ def test_queue_counts_come_from_the_cache_until_a_transition(
     with CaptureQueriesContext(connection) as after:
         client.get("/cases/")
     # The card's action invalidated the counts: the aggregate runs again.
-    assert any(
-        "COUNT(" in q["sql"].upper() and "EXISTS" in q["sql"].upper()
+    recounted = [
+        q
         for q in after.captured_queries
-    )
+        if "COUNT(" in q["sql"].upper() and "cases_case" in q["sql"]
+    ]
+    assert len(recounted) == 2, [q["sql"][:120] for q in recounted]
