@@ -6,16 +6,14 @@ from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
 
-try:  # openpyxl is a dependency; without it only CSV is offered
-    import openpyxl
-except ImportError:  # pragma: no cover
-    openpyxl = None
+# openpyxl (a dependency) is imported where a workbook is made: it pulls in numpy, and a
+# web worker that never exports should not carry either (docs/performance.md, memory).
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_formats() -> list[str]:
-    return ["csv", "xlsx"] if openpyxl is not None else ["csv"]
+    return ["csv", "xlsx"]
 
 
 def csv_text(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
@@ -33,6 +31,8 @@ _SHEET_FORBIDDEN = str.maketrans("", "", ":\\/?*[]")
 
 def xlsx_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
     """An XLSX file with one sheet per ``(title, headers, rows)`` (titles cut to 31)."""
+    import openpyxl
+
     book = openpyxl.Workbook()
     book.remove(book.active)
     for title, headers, rows in sheets:
@@ -59,7 +59,7 @@ def table_response(
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
-    if fmt == "xlsx" and openpyxl is not None:
+    if fmt == "xlsx":
         response = HttpResponse(xlsx_bytes(headers, rows, title=title), content_type=XLSX_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return response

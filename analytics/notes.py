@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from mcu.models import Municipality
 
 from . import tables
-from .exports import openpyxl, xlsx_workbook
+from .exports import xlsx_workbook
 from .indicators import (
     Period,
     Scope,
@@ -225,8 +225,6 @@ def note_sections(content: dict, causes: dict | None = None) -> list[dict]:
 
 def weekly_note_xlsx(content: dict, causes: dict | None = None) -> bytes:
     """XLSX with one sheet per table."""
-    if openpyxl is None:  # pragma: no cover
-        raise RuntimeError("openpyxl is not installed")
     return xlsx_workbook(
         (f"{i}. {s['title']}", s["headers"], s["rows"])
         for i, s in enumerate(note_sections(content, causes), 1)

@@ -51,15 +51,15 @@ import django
 django.setup()
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from rest_framework.authtoken.models import Token
 from mcu.choices import Role
 from mcu.models import Municipality, User
+from mcu.tokens import api_token_create
 mun = Municipality.objects.get(slug="mzh")
 tokens = []
 for i in range(int(sys.argv[1])):
     user, _ = User.objects.get_or_create(
         username=f"integration{i}", defaults={"role": Role.INTEGRATION, "municipality": mun})
-    tokens.append(Token.objects.get_or_create(user=user)[0].key)
+    tokens.append(api_token_create(user=user, name=f"нагрузочный тест {i}")[1])
 sessions = {}
 for name in sys.argv[2:]:
     user = User.objects.get(username=name)

@@ -43,11 +43,6 @@ from mcu.text import fold
 from .limits import FUTURE_TOLERANCE, TEXT_MAX_CHARS
 from .models_import import MAPPED_FIELDS, ImportMapping
 
-try:  # openpyxl is a dependency (the analytics exports use it too)
-    import openpyxl
-except ImportError:  # pragma: no cover
-    openpyxl = None
-
 #: a member packed more than this many times is a bomb, not a spreadsheet (real sheets of
 #: repetitive exports reach about 30–60)
 ZIP_MAX_RATIO = 200
@@ -324,6 +319,8 @@ class Table:
                 ) from None
             return
         self._fh.seek(0)
+        import openpyxl  # here, not at import: see analytics/exports.py
+
         book = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
         try:
             sheet = book.worksheets[0]
@@ -361,6 +358,8 @@ def open_table(fh) -> Table:
         check_zip(fh)
         fh.seek(0)
         try:
+            import openpyxl
+
             book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds for a broken workbook
             raise ImportRefused(_("Файл XLSX повреждён: книга не открывается.")) from None
