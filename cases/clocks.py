@@ -132,8 +132,26 @@ def promise_max_days() -> int | None:
 
 
 def on_register(case) -> None:
-    for stage in REGISTRATION_STAGES.get(case.kind, (ANSWER,)):
-        start(case, stage, at=case.received_at)
+    on_register_many([case])
+
+
+def on_register_many(cases) -> None:
+    """The clocks of cases just registered: none runs yet, so they go in set-based (the
+    rules read once, one INSERT, one refresh of the nearest term) rather than one
+    ``start`` each. A term that needs a year without calendar data is reported as
+    ``start`` reports it: logged, the heads told once a year, the case kept."""
+    from deadlines.bulk import deadlines_start_many
+
+    _, not_started = deadlines_start_many(
+        starts=[
+            (case, stage, case.received_at)
+            for case in cases
+            for stage in REGISTRATION_STAGES.get(case.kind, (ANSWER,))
+        ]
+    )
+    for miss in not_started:
+        logger.warning("case %s: %s clock not started: %s", miss.case.pk, miss.stage, miss.error)
+        _alert_calendar_missing(miss.case, miss.error.year)
 
 
 def on_appeal_registered(case, *, at: datetime) -> None:

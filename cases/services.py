@@ -1411,8 +1411,6 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
     """
     from django.db import connection
 
-    from deadlines.bulk import deadlines_start_many
-
     if not cases:
         return []
     if connection.features.can_return_rows_from_bulk_insert:
@@ -1440,16 +1438,7 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
         ],
         batch_size=500,
     )
-    _, not_started = deadlines_start_many(
-        starts=[
-            (case, stage, case.received_at)
-            for case in cases
-            for stage in clocks.REGISTRATION_STAGES.get(case.kind, (clocks.ANSWER,))
-        ]
-    )
+    clocks.on_register_many(cases)
     for municipality_id in {case.municipality_id for case in cases}:
         _counts_changed(municipality_id)
-    for miss in not_started:
-        # No calendar for the year: clocks.start logs it and tells the heads, once a year.
-        clocks.start(miss.case, miss.stage, at=miss.case.received_at)
     return cases

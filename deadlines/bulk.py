@@ -22,7 +22,7 @@ from .calendars import calendar_for
 from .choices import OBLIGATION_STAGES
 from .models import Deadline
 from .selectors import deadline_rule_for, deadline_rules_active
-from .services import cases_next_due_refresh, clock_times
+from .services import cases_next_due_refresh, clock_base, clock_times
 
 __all__ = ["ClockNotStarted", "deadlines_start_many"]
 
@@ -59,7 +59,7 @@ def deadlines_start_many(
         try:
             times = clock_times(
                 policy=rule.policy,
-                started_at=started_at,
+                started_at=clock_base(rule=rule, started_at=started_at, case=case),
                 calendar=calendar_for(case.municipality),
             )
         except CalendarDataMissing as exc:
