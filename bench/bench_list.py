@@ -93,4 +93,8 @@ def run(ctx) -> None:
         record(f"{name}.p95", p95(times), "ms", target=target)
         record(f"{name}.median", statistics.median(times), "ms", target=target)
         pinned = PINNED.get(name, PINNED["list_first_page"] if kind == "list" else None)
-        record(f"{name}.queries", max(statements), "statements", target=pinned)
+        # The usual request against the pinned baseline; the most of any request apart
+        # (a request now and then also re-reads the calendar version, every 5 s, or
+        # refills the queue counts, every 60 s: docs/performance.md).
+        record(f"{name}.queries", statistics.mode(statements), "statements", target=pinned)
+        record(f"{name}.queries_max", max(statements), "statements")

@@ -1400,10 +1400,26 @@ def case_build(
     return case
 
 
+def _case_ids_reserve(count: int) -> list[int]:
+    """``count`` new case ids from the table's sequence (PostgreSQL)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Case._meta.db_table, count],
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
 @transaction.atomic
 def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
-    """Register the cases made by ``case_build``: an INSERT of the cases, an UPDATE of
-    their numbers, an INSERT of their first events and one of their clocks.
+    """Register the cases made by ``case_build``: an INSERT of the cases (numbered), an
+    INSERT of their first events and one of their clocks.
+
+    The number holds the case's id, so on PostgreSQL the ids are drawn from the table's
+    sequence first (``nextval`` once per case, safe beside other writers) and the cases
+    go in numbered; elsewhere they are inserted, then numbered by an UPDATE.
 
     Precondition: every case comes from ``case_build`` (validated, unsaved). An
     ``IntegrityError`` (an item another delivery registered meanwhile) rolls the whole
@@ -1413,16 +1429,26 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
 
     if not cases:
         return []
-    if connection.features.can_return_rows_from_bulk_insert:
-        Case.objects.bulk_create(cases, batch_size=500)
-    else:  # a backend that cannot say the new ids: one INSERT per case
-        for case in cases:
-            case.save()
-    for case in cases:
+
+    def number(case: Case) -> None:
         if not case.registration_number:
             case.registration_number = _registration_number(case)
         case.search_text = case_search_text(case)
-    Case.objects.bulk_update(cases, ["registration_number", "search_text"], batch_size=500)
+
+    if connection.vendor == "postgresql":
+        for case, pk in zip(cases, _case_ids_reserve(len(cases)), strict=True):
+            case.pk = pk
+            number(case)
+        Case.objects.bulk_create(cases, batch_size=500)
+    else:
+        if connection.features.can_return_rows_from_bulk_insert:
+            Case.objects.bulk_create(cases, batch_size=500)
+        else:  # a backend that cannot say the new ids: one INSERT per case
+            for case in cases:
+                case.save()
+        for case in cases:
+            number(case)
+        Case.objects.bulk_update(cases, ["registration_number", "search_text"], batch_size=500)
     now = timezone.now()
     CaseEvent.objects.bulk_create(
         [
