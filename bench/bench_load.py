@@ -208,7 +208,8 @@ def load(seconds: int | None = None, emit=print) -> dict:
             cwd=ROOT, env=env, stdout=(tmp / "worker.log").open("w"),
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        with gunicorn(env, workers=2, threads=4, log=tmp / "gunicorn.log") as base:
+        # The production shape (Dockerfile): three sync workers on the two cores.
+        with gunicorn(env, workers=3, threads=1, log=tmp / "gunicorn.log") as base:
             host, port = base.split("//")[1].split(":")
             port = int(port)
             stats = Stats()
