@@ -12,6 +12,7 @@ from .models import (
     Attachment,
     Case,
     CaseEvent,
+    CaseNote,
     Feedback,
 )
 from .services import case_edit_by_admin
@@ -170,4 +171,21 @@ class FeedbackAdmin(SuperuserOnlyAdmin):
     readonly_fields = ["case", "answer", "rating", "comment", "reopened", "recorded_by", "at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CaseNote)
+class CaseNoteAdmin(SuperuserOnlyAdmin):
+    """Internal notes, read-only: written on the card (``case_note_add``) with their audit
+    line; never edited afterwards."""
+
+    list_display = ["case", "author", "created_at"]
+    raw_id_fields = ["case", "author"]
+    readonly_fields = ["case", "author", "text", "created_at"]
+    search_fields = ["text"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
