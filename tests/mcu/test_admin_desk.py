@@ -54,8 +54,25 @@ def test_cases_and_events_show_labels_not_codes(superuser_client, world):
     )
     text = _visible_text(superuser_client.get("/admin/cases/case/").content.decode())
     assert "Комментарий на официальной странице" in text and "official_comment" not in text
-    change = superuser_client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
-    assert "Регистрация" in _visible_text(change)
+    change = _visible_text(
+        superuser_client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
+    )
+    # The registration event's payload: labelled lines, the channel by its name.
+    assert "Регистрация" in change and "канал: Комментарий на официальной странице" in change
+    assert "official_comment" not in change and '"kind"' not in change
+    event = case.events.get()
+    page = superuser_client.get(f"/admin/cases/caseevent/{event.pk}/change/").content.decode()
+    assert "official_comment" not in _visible_text(page)
+
+
+def test_notices_show_their_kind_by_name(superuser_client, world):
+    from mcu.models import Notification
+
+    Notification.objects.create(
+        recipient=world.users["executor"], event="case.answer_returned", title="Ответ возвращён"
+    )
+    text = _visible_text(superuser_client.get("/admin/mcu/notification/").content.decode())
+    assert "case.answer_returned" not in text and "Ответ возвращён" in text
 
 
 @pytest.mark.parametrize(
