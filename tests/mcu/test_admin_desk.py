@@ -104,6 +104,8 @@ def test_the_heads_filters_offer_only_their_municipality(head_client, world):
             "/admin/deadlines/deadlinerule/",
             "/admin/cases/answertemplate/",
             "/admin/channels/autorule/",
+            "/admin/mcu/user/",
+            "/admin/deadlines/municipalcalendarexception/",
         )
     }
     for url, page in pages.items():
