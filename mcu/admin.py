@@ -185,7 +185,11 @@ class NotificationAdmin(SuperuserOnlyAdmin):
     ]
     list_filter = [NoticeKindFilter, "email_status", "telegram_status"]
     search_fields = ["title", "key"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # The kind by its name, not its code, on the notice's page too.
+    readonly_fields = [
+        "event_label" if f.name == "event" else f.name for f in Notification._meta.fields
+    ]
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False

@@ -68,11 +68,15 @@ def test_cases_and_events_show_labels_not_codes(superuser_client, world):
 def test_notices_show_their_kind_by_name(superuser_client, world):
     from mcu.models import Notification
 
-    Notification.objects.create(
+    notice = Notification.objects.create(
         recipient=world.users["executor"], event="case.answer_returned", title="Ответ возвращён"
     )
     text = _visible_text(superuser_client.get("/admin/mcu/notification/").content.decode())
     assert "case.answer_returned" not in text and "Ответ возвращён" in text
+    page = superuser_client.get(f"/admin/mcu/notification/{notice.pk}/change/")
+    assert page.status_code == 200 and "case.answer_returned" not in _visible_text(
+        page.content.decode()
+    )
 
 
 @pytest.mark.parametrize(
