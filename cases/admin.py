@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
+from deadlines.choices import Stage
 from mcu.admin_base import MunicipalAdmin, SuperuserOnlyAdmin
 from mcu.exceptions import StateConflict
 
+from .choices import CaseKind, CaseStatus, Channel
 from .models import (
     Answer,
     AnswerTemplate,
@@ -12,16 +16,67 @@ from .models import (
     Attachment,
     Case,
     CaseEvent,
+    CaseNote,
     Feedback,
 )
 from .services import case_edit_by_admin
+
+#: the keys of an event's payload as the admin names them, and the choices of their values
+PAYLOAD_LABELS = {
+    "kind": (_("вид"), CaseKind),
+    "channel": (_("канал"), Channel),
+    "new_kind": (_("новый вид"), CaseKind),
+    "new_channel": (_("новый канал"), Channel),
+    "stage": (_("срок"), Stage),
+    "status": (_("статус"), CaseStatus),
+    "source": (_("источник"), None),
+    "organization_name": (_("исполнитель"), None),
+    "answer": (_("ответ №"), None),
+    "promised_at": (_("обещанный срок"), None),
+    "attachments": (_("вложений"), None),
+    "rating": (_("оценка"), None),
+    "comment": (_("комментарий"), None),
+    "after_window": (_("после срока реакции"), None),
+    "fields": (_("поля"), None),
+    "via": (_("через"), None),
+    "value": (_("значение"), None),
+    "proposal_declined": (_("предложение отклонено"), None),
+    "fast_track_proposed": (_("предложена повышенная важность"), None),
+    "notice": (_("уведомление заявителя"), None),
+    "days": (_("продлено, дн."), None),
+    "to_body": (_("адресат"), None),
+    "cluster": (_("кластер №"), None),
+    "from_case": (_("из сообщения №"), None),
+    "note_id": (_("заметка №"), None),
+}
+
+
+def _payload_value(value, choices):
+    if isinstance(value, bool):
+        return _("да") if value else _("нет")
+    if choices is not None and isinstance(value, str) and value in choices.values:
+        return choices(value).label
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+@admin.display(description=_("данные"))
+def payload_display(obj):
+    """An event's payload as labelled lines («канал: ВКонтакте»), not raw JSON codes."""
+    rows = []
+    for key, value in (obj.payload or {}).items():
+        label, choices = PAYLOAD_LABELS.get(key, (key, None))
+        rows.append((label, _payload_value(value, choices)))
+    return format_html_join("", "<div>{}: {}</div>", rows) or "—"
 
 
 class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["at", "actor", "action", "from_status", "to_status", "reason", "payload"]
+    fields = ["at", "actor", "action", "from_status", "to_status", "reason", payload_display]
+    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -97,6 +152,8 @@ class CaseEventAdmin(SuperuserOnlyAdmin):
     list_display = ["case", "at", "actor", "action", "from_status", "to_status"]
     list_filter = ["action"]
     raw_id_fields = ["case", "actor"]
+    exclude = ["payload"]
+    readonly_fields = [payload_display]
 
     def has_add_permission(self, request):
         return False
@@ -170,4 +227,21 @@ class FeedbackAdmin(SuperuserOnlyAdmin):
     readonly_fields = ["case", "answer", "rating", "comment", "reopened", "recorded_by", "at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CaseNote)
+class CaseNoteAdmin(SuperuserOnlyAdmin):
+    """Internal notes, read-only: written on the card (``case_note_add``) with their audit
+    line; never edited afterwards."""
+
+    list_display = ["case", "author", "created_at"]
+    raw_id_fields = ["case", "author"]
+    readonly_fields = ["case", "author", "text", "created_at"]
+    search_fields = ["text"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

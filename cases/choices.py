@@ -90,3 +90,5 @@ class EventAction(models.TextChoices):
     CLUSTER = "cluster", _("Кластер проблемы")
     CLUSTER_ANSWER = "cluster_answer", _("Ответ по кластеру опубликован")
     REPEAT = "repeat", _("Повторное сообщение по отвеченному")
+    # An internal note between the centre and the executor (never shown to the resident).
+    NOTE = "note", _("Внутренняя заметка")

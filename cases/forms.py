@@ -428,3 +428,15 @@ class NewCaseForm(forms.Form):
             "register_appeal": d.get("register_appeal", False),
             "registration_number": d.get("registration_number") or "",
         }
+
+
+class CaseNoteForm(forms.Form):
+    """An internal note on the card (never shown to the resident)."""
+
+    text = forms.CharField(
+        label=_("Внутренняя заметка"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Видят только центр и исполнитель; заявителю не показывается."),
+        error_messages={"required": _("Введите текст заметки.")},
+    )

@@ -453,9 +453,36 @@ class Feedback(models.Model):
     at = models.DateTimeField(_("время"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("реакция заявителя")
+        verbose_name = _("реакцию заявителя")
         verbose_name_plural = _("реакции заявителей")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.case}: {self.rating or '—'}"
+
+
+class CaseNote(models.Model):
+    """An internal note on a case between the centre and the executor («служебная
+    заметка»). Never shown to the resident: no public output (Open311, the published
+    answer) reads this table. Append-only like the audit trail it is written with."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="notes", verbose_name=_("сообщение")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="case_notes",
+        verbose_name=_("автор"),
+    )
+    text = models.TextField(_("текст заметки"), max_length=4000)
+    created_at = models.DateTimeField(_("создана"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("внутреннюю заметку")
+        verbose_name_plural = _("внутренние заметки")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="casenote_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.text[:40]}"

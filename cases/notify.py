@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from deadlines.calendars import calendar_for
 from deadlines.engine import CalendarDataMissing, next_working_moment
+from mcu.choices import Role
 from mcu.models import Notification
 from mcu.notifications import NotificationSpec, notifications_create, notify
 from mcu.people import people_for_case, people_for_cases
@@ -264,6 +265,25 @@ def reopened(case, *, event, actor, reason: str) -> None:
         title=_("Заявитель недоволен ответом, сообщение снова в работе: %(number)s")
         % {"number": case},
         body=reason,
+        actor=actor,
+    )
+
+
+def note_added(case, *, event, actor, text: str) -> None:
+    """An internal note: the other side is told — the executor's organisation when the
+    centre writes, the centre's administrators when the executor writes."""
+    people = people_for_case(case)
+    if getattr(actor, "role", None) == Role.EXECUTOR:
+        recipients = people.administrators
+    else:
+        recipients = people.executors
+    _send(
+        case,
+        event="note",
+        subject=event.pk,
+        recipients=recipients,
+        title=_("Внутренняя заметка к %(number)s") % {"number": case},
+        body=text[:500],
         actor=actor,
     )
 

@@ -7,7 +7,7 @@ from mcu.models import Category
 
 from .choices import EventAction
 from .counts import queue_counts_cached
-from .models import Answer, AnswerTemplate, Attachment, Case, CaseEvent
+from .models import Answer, AnswerTemplate, Attachment, Case, CaseEvent, CaseNote
 from .queues import queue_counts
 
 
@@ -91,3 +91,20 @@ def case_queue_counts(*, user, cached: bool = True) -> dict[str, int]:
         return queue_counts(Case.objects.visible_to(user), user)
 
     return queue_counts_cached(user, compute) if cached else compute()
+
+
+def case_notes(*, case: Case) -> QuerySet[CaseNote]:
+    """The internal notes of a case the caller already got through ``case_get_for_user``
+    (the scope), oldest first, with their authors."""
+    return CaseNote.objects.filter(case=case).select_related("author", "author__organisation")
+
+
+def case_resident_files(*, case: Case) -> list[str]:
+    """The links to the resident's own photos and videos that came with the item (the
+    ingest API, Open311 ``media_url``: ``channels.IngestRecord.attachment_urls``). Only
+    links: the desk fetches nothing from an outside host."""
+    try:
+        record = case.ingest_record
+    except Case.ingest_record.RelatedObjectDoesNotExist:
+        return []
+    return [u for u in (record.attachment_urls or []) if isinstance(u, str) and u]

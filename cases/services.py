@@ -41,7 +41,15 @@ from . import clocks, notify
 from .attachments import attachments_check
 from .choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, EventAction
 from .counts import queue_counts_invalidate
-from .models import Answer, ApprovalRequirement, Attachment, Case, CaseEvent, Feedback
+from .models import (
+    Answer,
+    ApprovalRequirement,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseNote,
+    Feedback,
+)
 from .selectors import case_get_for_user
 from .workflow import ACTIONS, SYSTEM, Transition, roles_of, transition_for
 
@@ -303,6 +311,53 @@ def case_edit_by_admin(*, case: Case, actor, changed_fields: list[str]) -> Case:
     if {"category", "kind", "channel", "fast_track"} & set(changed_fields):
         clocks.recompute(case, at=at, include_breached="fast_track" in changed_fields)
     return case
+
+
+# ---------------------------------------------------------------------------------------
+# Internal notes between the centre and the executor (issue 11, «The card»)
+# ---------------------------------------------------------------------------------------
+
+#: who writes notes: the centre and the executor; the observer (ЦУР) only reads them
+NOTE_WRITERS = frozenset({Role.ADMINISTRATOR, Role.HEAD, Role.CURATOR, Role.EXECUTOR})
+#: who reads them: everyone who works with the case — never an integration's API key
+NOTE_READERS = NOTE_WRITERS | {Role.OBSERVER}
+NOTE_MAX_CHARS = 4000
+
+
+def case_note_may_read(user) -> bool:
+    return bool(_roles(user) & NOTE_READERS)
+
+
+def case_note_may_add(user) -> bool:
+    return bool(_roles(user) & NOTE_WRITERS)
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, actor, text: str, at: datetime | None = None) -> CaseNote:
+    """Add an internal note to ``case``: the centre and the executor talk about the work
+    without the resident seeing it. No public output reads notes — not the published
+    answer, not Open311 (``channels.open311``), not the resident's notices. Writes one
+    CaseEvent (the note's id, not its text, so the trail shows who wrote when) and tells
+    the other side: the executor's organisation when the centre writes, the
+    administrators when the executor writes."""
+    at = _now(at)
+    if not case_note_may_add(actor):
+        raise NotAllowed()
+    # Scope: the executor only on its own organisation's cases (404 otherwise).
+    case = case_get_for_user(user=actor, pk=case.pk)
+    text = strip_bidi(text or "").strip()
+    if not text:
+        raise InvalidInput(_("Введите текст заметки."), field="text")
+    if len(text) > NOTE_MAX_CHARS:
+        raise InvalidInput(_("Не длиннее %(n)s символов.") % {"n": NOTE_MAX_CHARS}, field="text")
+    note = CaseNote(case=case, author=actor, text=text, created_at=at)
+    note.full_clean()
+    note.save()
+    event = event_record(
+        case=case, action=EventAction.NOTE, actor=actor, at=at, payload={"note_id": note.pk}
+    )
+    notify.note_added(case, event=event, actor=actor, text=text)
+    return note
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.case_new_view, name="new"),
     path("<int:pk>/", views.case_detail_view, name="detail"),
     path("<int:pk>/do/<str:action>/", views.case_action_view, name="action"),
+    path("<int:pk>/notes/", views.case_note_add_view, name="note-add"),
     path("<int:pk>/answer-template/", views.answer_template_insert_view, name="answer-template"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment_view, name="attachment"),
 ]

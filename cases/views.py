@@ -22,7 +22,7 @@ from . import services
 from .actions import ACTION_SPECS
 from .choices import CaseStatus, EventAction
 from .filtersets import CaseFilterSet
-from .forms import BulkAssignForm, NewCaseForm
+from .forms import BulkAssignForm, CaseNoteForm, NewCaseForm
 from .pagination import (
     COUNT_CAP,
     MAX_NUMBERED_PAGE,
@@ -42,7 +42,9 @@ from .selectors import (
     case_base_queryset,
     case_get_for_user,
     case_last_return,
+    case_notes,
     case_queue_counts,
+    case_resident_files,
     case_timeline,
 )
 
@@ -317,7 +319,56 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
             else []
         ),
         "card_message": message,
+        **_notes_context(user, case),
+        "resident_files": case_resident_files(case=case),
     }
+
+
+def _notes_context(user, case, *, form=None, message=None) -> dict:
+    """The card's internal notes: read by everyone who works with the case, written by
+    all of them but the observer."""
+    if not services.case_note_may_read(user):
+        return {"show_notes": False}
+    may_add = services.case_note_may_add(user)
+    return {
+        "show_notes": True,
+        "notes": list(case_notes(case=case)),
+        "note_form": (form or CaseNoteForm(auto_id="id_note_%s")) if may_add else None,
+        "note_message": message,
+    }
+
+
+@login_required
+@require_POST
+def case_note_add_view(request, pk: int):
+    """htmx: add an internal note; answers with the notes section (the whole card page
+    without htmx)."""
+    try:
+        case = case_get_for_user(user=request.user, pk=pk)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    if not services.case_note_may_add(request.user):
+        return render(request, "403.html", status=403)
+    form = CaseNoteForm(request.POST, auto_id="id_note_%s")
+    status, message = 200, None
+    if form.is_valid():
+        try:
+            services.case_note_add(case=case, actor=request.user, text=form.cleaned_data["text"])
+        except DeskError as exc:
+            status = exc.status_code
+            form.add_error("text" if exc.field == "text" else None, str(exc.message))
+        else:
+            form, message = None, _("Заметка добавлена")
+    else:
+        status = 400
+    if not request.htmx:
+        if status == 200:
+            messages.success(request, message)
+        else:
+            messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("cases:detail", pk=case.pk)
+    context = {"case": case, **_notes_context(request.user, case, form=form, message=message)}
+    return render(request, "cases/_notes.html", context, status=status)
 
 
 # Why a case is in front of the user again: the latest of these events, while it holds.

@@ -43,7 +43,7 @@ class IngestRecord(models.Model):
     created_at = models.DateTimeField(_("загружено"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("загрузка через API")
+        verbose_name = _("загрузку через API")
         verbose_name_plural = _("загрузки через API")
 
     def __str__(self) -> str:

@@ -151,7 +151,7 @@ class DeadlineRuleAdmin(ConfigAdminMixin, MunicipalAdmin):
     list_display = [
         "stage",
         "kind",
-        "channel",
+        "channel_label",
         "fast_track",
         "municipality",
         "policy",
@@ -162,6 +162,13 @@ class DeadlineRuleAdmin(ConfigAdminMixin, MunicipalAdmin):
     list_select_related = ["policy", "municipality"]
     filter_horizontal = ["categories"]
     show_shared = True
+
+    @admin.display(description=_("канал"), ordering="channel")
+    def channel_label(self, obj) -> str:
+        # The field holds the cases app's code (no choices here, DESIGN §7): its label.
+        if not obj.channel:
+            return _("Любой")
+        return str(dict(_channel_choices()).get(obj.channel, obj.channel))
 
     def save_model(self, request, obj, form, change) -> None:
         # The categories come in save_related; the recompute is recorded there.

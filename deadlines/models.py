@@ -372,7 +372,7 @@ class DeadlineRule(models.Model):
         indexes = [models.Index(fields=["stage", "is_active"], name="deadlinerule_stage")]
 
     def __str__(self) -> str:
-        return f"{self.get_stage_display()} → {self.policy.code}"
+        return f"{self.get_stage_display()} → {self.policy.name}"
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from .admin_base import MunicipalAdmin, SuperuserEditsAdmin, SuperuserOnlyAdmin,
 from .choices import CaseKind, Role
 from .exceptions import DeskError
 from .models import ApiToken, Category, District, Municipality, Notification, Organisation, User
+from .notices import NOTICE_KINDS
 from .tokens import (
     api_token_issue,
     api_token_revoke,
@@ -158,23 +159,44 @@ class DeskUserAdmin(MunicipalAdmin, UserAdmin):
         super().save_model(request, obj, form, change)
 
 
+class NoticeKindFilter(admin.SimpleListFilter):
+    """The kind of a notice by its name («Ответ возвращён»), not its code."""
+
+    title = _("событие")
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return [(code, label) for code, (label, _status) in NOTICE_KINDS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(SuperuserOnlyAdmin):
     list_display = [
         "title",
         "recipient",
-        "event",
+        "event_label",
         "created_at",
         "read_at",
         "email_status",
         "telegram_status",
     ]
-    list_filter = ["event", "email_status", "telegram_status"]
+    list_filter = [NoticeKindFilter, "email_status", "telegram_status"]
     search_fields = ["title", "key"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # The kind by its name, not its code, on the notice's page too.
+    readonly_fields = [
+        "event_label" if f.name == "event" else f.name for f in Notification._meta.fields
+    ]
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("событие"), ordering="event")
+    def event_label(self, obj) -> str:
+        return str(NOTICE_KINDS.get(obj.event, (obj.event, None))[0])
 
 
 class ApiTokenAdminForm(forms.ModelForm):

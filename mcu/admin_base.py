@@ -6,49 +6,52 @@ municipality and read the shared ones, with no model permissions to hand out by 
 """
 
 from django.contrib import admin
-from django.utils.translation import gettext as _
 
 from .choices import Role
 
-# Django writes «Выберите %s для изменения» and «Добавить %s» with the verbose name in the
-# nominative («Выберите категория»). Russian wants the accusative there: the forms that
-# differ (feminine nouns, animate masculine ones); the rest read the same in both cases.
-ACCUSATIVE = {
-    "категория": "категорию",
-    "организация-исполнитель": "организацию-исполнителя",
-    "загрузка через API": "загрузку через API",
-    "реакция заявителя": "реакцию заявителя",
-    "пользователь": "пользователя",
-}
+# Django writes «Выберите %s для изменения», «Добавить %s», «Изменить %s» with the model's
+# verbose name: the models name themselves in the accusative where it differs from the
+# nominative (feminine nouns, animate masculine ones — «категорию»,
+# «организацию-исполнителя», «пользователя»), so the titles read as Russian.
 
 
-def accusative(model) -> str:
-    name = str(model._meta.verbose_name)
-    return ACCUSATIVE.get(name, name)
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A foreign-key filter of the list that offers a head only what is theirs: their own
+    municipality, the organisations, districts, users of it, and of the shared rows
+    (categories, policies) those the rows they can see refer to. Superusers see all."""
 
-
-class RussianTitlesMixin:
-    """The admin's page titles in grammatical Russian (the accusative after «Выберите»,
-    «Добавить», «Изменить»)."""
-
-    def changelist_view(self, request, extra_context=None):
-        what = accusative(self.model)
-        if self.has_change_permission(request):
-            title = _("Выберите %s для изменения") % what
+    def field_choices(self, field, request, model_admin):
+        if request.user.is_superuser:
+            return super().field_choices(field, request, model_admin)
+        model = field.related_model
+        mun = request.user.municipality_id
+        if model._meta.label_lower == "mcu.municipality":
+            limit = {"pk": mun}
+        elif any(f.name == "municipality" for f in model._meta.fields):
+            limit = {"municipality_id": mun}
         else:
-            title = _("Выберите %s для просмотра") % what
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+            limit = {
+                "pk__in": model_admin.get_queryset(request)
+                .order_by()
+                .values_list(f"{self.field_path}__pk", flat=True)
+            }
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
 
-    def add_view(self, request, form_url="", extra_context=None):
-        title = _("Добавить %s") % accusative(self.model)
-        return super().add_view(request, form_url, {"title": title, **(extra_context or {})})
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = dict(extra_context or {})
-        obj = self.get_object(request, admin.utils.unquote(object_id))
-        if obj is not None and self.has_change_permission(request, obj):
-            extra.setdefault("title", _("Изменить %s") % accusative(self.model))
-        return super().change_view(request, object_id, form_url, extra)
+def scoped_list_filter(model, list_filter) -> list:
+    """``list_filter`` with every plain foreign-key entry («municipality»,
+    «category__parent») given the scoped filter."""
+    from django.contrib.admin.utils import get_fields_from_path
+
+    result = []
+    for entry in list_filter:
+        if isinstance(entry, str):
+            field = get_fields_from_path(model, entry)[-1]
+            if field.is_relation and (field.many_to_one or field.one_to_one):
+                entry = (entry, ScopedRelatedFieldListFilter)
+        result.append(entry)
+    return result
 
 
 def is_head(request) -> bool:
@@ -58,8 +61,11 @@ def is_head(request) -> bool:
     )
 
 
-class SuperuserEditsAdmin(RussianTitlesMixin, admin.ModelAdmin):
+class SuperuserEditsAdmin(admin.ModelAdmin):
     """Superusers edit; heads of centres may look."""
+
+    def get_list_filter(self, request):
+        return scoped_list_filter(self.model, super().get_list_filter(request))
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser or is_head(request)
@@ -121,7 +127,7 @@ class MunicipalAdmin(SuperuserEditsAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SuperuserOnlyAdmin(RussianTitlesMixin, admin.ModelAdmin):
+class SuperuserOnlyAdmin(admin.ModelAdmin):
     """Cases, answers, feedback and notifications hold residents' personal data across
     municipalities: in the admin they are the superuser's alone, whatever model
     permissions a staff group may be given. Staff work with them in the desk itself,

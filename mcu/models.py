@@ -101,7 +101,7 @@ class Organisation(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("организация-исполнитель")
+        verbose_name = _("организацию-исполнителя")
         verbose_name_plural = _("организации-исполнители")
         ordering = ["municipality", "name"]
         constraints = [
@@ -140,7 +140,7 @@ class Category(models.Model):
     is_active = models.BooleanField(_("действует"), default=True)
 
     class Meta:
-        verbose_name = _("категория")
+        verbose_name = _("категорию")
         verbose_name_plural = _("категории")
         ordering = ["level", "sort_order", "name"]
 
@@ -253,7 +253,7 @@ class User(AbstractUser):
     telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=64, blank=True)
 
     class Meta:
-        verbose_name = _("пользователь")
+        verbose_name = _("пользователя")
         verbose_name_plural = _("пользователи")
         constraints = [
             models.CheckConstraint(

@@ -23,6 +23,7 @@ NOTICE_KINDS = {
     "case.promise_check": (_("Проверка обещанного срока"), None),
     "case.fast_track_proposed": (_("Предложена повышенная важность"), None),
     "case.fast_track": (_("Повышенная важность"), None),
+    "case.note": (_("Внутренняя заметка"), None),
 }
 NOTICE_GROUPS_PER_PAGE = 30
 # The newest notices grouped on the page; older ones stay in the database.

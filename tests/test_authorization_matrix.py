@@ -159,6 +159,20 @@ MATRIX: dict[str, Row] = {
         ),
         kwargs=CASE,
     ),
+    # Internal notes: scope (404), then role (403: the observer reads only, an integration
+    # not at all), then the empty body (back to the card with the error, without htmx).
+    "cases:note-add": Row(
+        every(
+            (302, 302, 404),
+            executor=(302, 404, 404),
+            org_head=(302, 404, 404),
+            observer=(403, 403, 404),
+            integration=(403, 403, 404),
+            anonymous=(302, 302, 302),
+        ),
+        kwargs=CASE,
+        method="post",
+    ),
     "cases:attachment": Row(
         every((200, 404, 404), anonymous=(302, 302, 302)), kwargs={"pk": 0, "attachment_id": 0}
     ),
@@ -186,6 +200,17 @@ MATRIX: dict[str, Row] = {
             (200, 200, 404),
             executor=(200, 404, 404),
             org_head=(200, 404, 404),
+            anonymous=(401, 401, 401),
+        ),
+        api=True,
+        kwargs=CASE,
+    ),
+    "case-notes": Row(
+        every(
+            (200, 200, 404),
+            executor=(200, 404, 404),
+            org_head=(200, 404, 404),
+            integration=(403, 403, 404),
             anonymous=(401, 401, 401),
         ),
         api=True,

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from cases import clocks
 from cases.choices import CaseKind, CaseStatus, Channel
-from cases.models import Answer, Attachment, Case, CaseEvent
+from cases.models import Answer, Attachment, Case, CaseEvent, CaseNote
 from cases.permissions import can_see_personal_data
 from cases.selectors import case_answers
 from cases.services import case_allowed_actions
@@ -317,3 +317,25 @@ class FastTrackInputSerializer(VersionInputSerializer):
     value = serializers.BooleanField(
         help_text="true — отметить; false — снять отметку или отклонить предложение."
     )
+
+
+class CaseNoteSerializer(serializers.ModelSerializer):
+    """An internal note (centre ↔ executor); never part of any resident-facing output."""
+
+    author = serializers.SerializerMethodField()
+    organisation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseNote
+        fields = ["id", "text", "author", "organisation", "created_at"]
+
+    def get_author(self, obj) -> str:
+        return obj.author.full_name or obj.author.username
+
+    def get_organisation(self, obj) -> str | None:
+        org = obj.author.organisation
+        return str(org) if org is not None else None
+
+
+class CaseNoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=4000)

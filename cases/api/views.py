@@ -18,11 +18,17 @@ from cases.actions import ACTION_SPECS, ActionSpec
 from cases.filtersets import CaseFilterSet
 from cases.models import Case
 from cases.queues import QUEUE_LABELS, queue_apply
-from cases.selectors import case_get_for_user, case_timeline
+from cases.selectors import case_get_for_user, case_notes, case_timeline
 from mcu.api.mixins import ScopedViewSetMixin
-from mcu.exceptions import NotFound
+from mcu.exceptions import NotAllowed, NotFound
 
-from .serializers import CaseEventSerializer, CaseSerializer, CaseWorkflowSerializer
+from .serializers import (
+    CaseEventSerializer,
+    CaseNoteInputSerializer,
+    CaseNoteSerializer,
+    CaseSerializer,
+    CaseWorkflowSerializer,
+)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -46,6 +52,11 @@ def _responses() -> dict:
             "другой пользователь.",
         ),
     }
+
+
+def _errors() -> dict:
+    r = _responses()
+    return {403: r[403], 404: r[404]}
 
 
 class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -77,6 +88,39 @@ class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def events(self, request, pk=None):
         case = case_get_for_user(user=request.user, pk=pk)
         return Response(CaseEventSerializer(case_timeline(case=case), many=True).data)
+
+    # Internal notes between the centre and the executor: read by every role that works
+    # with the case (the executor on its own cases only), written by all but the observer.
+    # Never shown to the resident (no public output reads them).
+    @extend_schema(
+        methods=["GET"],
+        responses={200: CaseNoteSerializer(many=True), **_errors()},
+        summary="Внутренние заметки",
+        tags=["notes"],
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=CaseNoteInputSerializer,
+        responses={201: CaseNoteSerializer, 400: _responses()[400], **_errors()},
+        summary="Добавить внутреннюю заметку",
+        tags=["notes"],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def notes(self, request, pk=None):
+        # Scope (404) before role (403) before the body (400), as the workflow actions.
+        case = case_get_for_user(user=request.user, pk=pk)
+        if request.method == "GET":
+            if not services.case_note_may_read(request.user):
+                raise NotAllowed()
+            return Response(CaseNoteSerializer(case_notes(case=case), many=True).data)
+        if not services.case_note_may_add(request.user):
+            raise NotAllowed()
+        serializer = CaseNoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.case_note_add(
+            case=case, actor=request.user, text=serializer.validated_data["text"]
+        )
+        return Response(CaseNoteSerializer(note).data, status=201)
 
     def _run(self, spec: ActionSpec, request, pk) -> Response:
         # Scope (404) and role (403) before the body (400): an outsider learns nothing

@@ -197,6 +197,32 @@
     if (evt.target && evt.target.matches && evt.target.matches("[data-print]")) window.print();
   });
 
+  // «Скопировать ответ» at publication: the answer's text to the clipboard, to paste
+  // under the resident's post (data-copy="<selector of the text>").
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target && evt.target.closest && evt.target.closest("[data-copy]");
+    if (!btn) return;
+    var source = document.querySelector(btn.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    var status = btn.parentNode.querySelector(".copy-status");
+    var done = function () { if (status) status.textContent = btn.getAttribute("data-copied") || ""; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(source); done(); });
+    } else {
+      fallbackCopy(source);
+      done();
+    }
+  });
+  function fallbackCopy(source) {
+    // Plain-HTTP desks (no Clipboard API): select the hidden textarea and copy.
+    source.removeAttribute("aria-hidden");
+    source.select();
+    try { document.execCommand("copy"); } catch (e) { /* nothing to do */ }
+    source.setAttribute("aria-hidden", "true");
+    window.getSelection && window.getSelection().removeAllRanges();
+  }
+
   // After the table is swapped: the selection is gone with the old rows; the bar follows.
   document.addEventListener("htmx:afterSwap", function () { bulkUpdate(); });
   document.addEventListener("DOMContentLoaded", function () {
