@@ -7,6 +7,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list_view, name="list"),
     path("bulk-assign/", views.case_bulk_assign_view, name="bulk-assign"),
+    path("export.<str:fmt>", views.case_list_export_view, name="export"),
     path("new/", views.case_new_view, name="new"),
     path("<int:pk>/", views.case_detail_view, name="detail"),
     path("<int:pk>/do/<str:action>/", views.case_action_view, name="action"),

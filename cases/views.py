@@ -7,9 +7,11 @@ first) keeps what the user typed and says so.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +23,7 @@ from mcu.exceptions import DeskError, NotFound, StateConflict
 from . import services
 from .actions import ACTION_SPECS
 from .choices import CaseStatus, EventAction
+from .exports import EXPORT_MAX_ROWS, case_export_response, case_export_rows
 from .filtersets import CaseFilterSet
 from .forms import BulkAssignForm, CaseNoteForm, NewCaseForm
 from .pagination import (
@@ -70,16 +73,14 @@ CONFLICT_MESSAGE = gettext_lazy(
 # ---------------------------------------------------------------------------------------
 
 
-@login_required
-def case_list_view(request):
+def case_list_queryset(request, base):
+    """The list's cases for a request: ``base`` (the user's scope) in the asked queue,
+    filtered and ordered as the page shows them; also the filterset, queue and params.
+    The page and its export (``case_list_export_view``) read the same rows."""
     user = request.user
     queue = request.GET.get("queue", "")
-    available = queues_for(user)
-    # Only the prefetch of the running clocks (the badges); ``nearest_due_at`` is added by
-    # the filterset when the list is sorted by deadline, and only then.
-    qs = with_running_clocks(case_base_queryset(user=user))
-    if queue in available:
-        qs = queue_apply(qs, queue, user)
+    if queue in queues_for(user):
+        base = queue_apply(base, queue, user)
     else:
         queue = ""
     params = request.GET.copy()
@@ -87,8 +88,20 @@ def case_list_view(request):
     # (``ordering=deadline`` is the filterset's, on the annotation from deadlines).
     if queue and not params.get("ordering"):
         params["ordering"] = "deadline"
-    filterset = CaseFilterSet(params or None, queryset=qs, request=request)
+    filterset = CaseFilterSet(params or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound else filterset.queryset
+    return qs, filterset, queue, params
+
+
+@login_required
+def case_list_view(request):
+    user = request.user
+    available = queues_for(user)
+    # Only the prefetch of the running clocks (the badges); ``nearest_due_at`` is added by
+    # the filterset when the list is sorted by deadline, and only then.
+    qs, filterset, queue, params = case_list_queryset(
+        request, with_running_clocks(case_base_queryset(user=user))
+    )
     page_size = _page_size(request)
     paginator = CappedPaginator(qs, page_size)
     cursor = cursor_decode(request.GET.get("after"))
@@ -132,8 +145,46 @@ def case_list_view(request):
     }
     if context["can_bulk_assign"]:
         context["bulk_form"] = BulkAssignForm(user=user, auto_id="bulk_%s")
+    context["export_query"] = _export_query(request)
+    context["can_export_personal"] = can_see_personal_data(user)
     template = "cases/_list_table.html" if request.htmx else "cases/list.html"
     return render(request, template, context)
+
+
+def _export_query(request) -> str:
+    """The list's query without its position (page, cursor): what the export reads."""
+    query = request.GET.copy()
+    for name in ("page", "after", "personal"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@login_required
+def case_list_export_view(request, fmt: str):
+    """The filtered list as CSV or XLSX (``cases/exports.py``): the same rows as the page,
+    the resident's personal data only when asked for and permitted."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    user = request.user
+    personal = request.GET.get("personal") == "1"
+    if personal and not can_see_personal_data(user):
+        raise PermissionDenied(_("Персональные данные заявителей этой роли недоступны."))
+    qs, filterset, _queue, _params = case_list_queryset(request, case_base_queryset(user=user))
+    back = f"{reverse('cases:list')}?{_export_query(request)}"
+    if filterset.is_bound and filterset.errors:
+        messages.error(request, _("Исправьте фильтры: выгрузка не сделана."))
+        return redirect(back)
+    count = qs.order_by()[: EXPORT_MAX_ROWS + 1].count()
+    if count > EXPORT_MAX_ROWS:
+        messages.error(
+            request,
+            _("Выгрузка ограничена %(n)s строками: уточните фильтры.")
+            % {"n": f"{EXPORT_MAX_ROWS:,}".replace(",", "\u00a0")},
+        )
+        return redirect(back)
+    rows = case_export_rows(qs, personal=personal, municipality=user.municipality_id is None)
+    filename = f"cases-{timezone.localdate():%Y-%m-%d}"
+    return case_export_response(fmt, rows, filename=filename)
 
 
 def _page_size(request) -> int:

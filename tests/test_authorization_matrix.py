@@ -129,6 +129,7 @@ MATRIX: dict[str, Row] = {
     "notifications": Row(every(200, anonymous=302)),
     "notifications-read": Row(every(302), method="post"),
     "cases:list": Row(every(200, anonymous=302)),
+    "cases:export": Row(every(200, anonymous=302), kwargs={"fmt": "csv"}),
     "cases:bulk-assign": Row(every(403, head=302, administrator=302, anonymous=302), method="post"),
     "cases:new": Row(every(403, head=200, administrator=200, anonymous=302)),
     "cases:detail": Row(
