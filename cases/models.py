@@ -486,3 +486,29 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case}: {self.text[:40]}"
+
+
+class SavedView(models.Model):
+    """A person's own named list view: the list's query string (queue, filters, order,
+    page size) under a name, shown as a link above the list. Only its owner sees it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("владелец"),
+    )
+    name = models.CharField(_("название"), max_length=60)
+    query = models.CharField(_("параметры списка"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("создан"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("сохранённый вид списка")
+        verbose_name_plural = _("сохранённые виды списка")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedview_owner_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

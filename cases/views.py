@@ -8,7 +8,7 @@ first) keeps what the user typed and says so.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from .pagination import (
 )
 from .permissions import can_see_personal_data
 from .queues import QUEUE_LABELS, queue_apply, queues_for
+from .saved_views import saved_view_delete, saved_view_query, saved_view_save, saved_views_for
 from .selectors import (
     answer_template_get,
     answer_templates_for,
@@ -146,6 +147,8 @@ def case_list_view(request):
     if context["can_bulk_assign"]:
         context["bulk_form"] = BulkAssignForm(user=user, auto_id="bulk_%s")
     context["export_query"] = _export_query(request)
+    context["saved_views"] = list(saved_views_for(user))
+    context["view_query"] = saved_view_query(request.GET)
     context["can_export_personal"] = can_see_personal_data(user)
     template = "cases/_list_table.html" if request.htmx else "cases/list.html"
     return render(request, template, context)
@@ -157,6 +160,31 @@ def _export_query(request) -> str:
     for name in ("page", "after", "personal"):
         query.pop(name, None)
     return query.urlencode()
+
+
+@login_required
+@require_POST
+def saved_view_save_view(request):
+    """«Сохранить вид»: the list's current parameters under a name; back to that list."""
+    query = QueryDict(request.POST.get("query", ""))
+    try:
+        view = saved_view_save(owner=request.user, name=request.POST.get("name", ""), params=query)
+    except DeskError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('cases:list')}?{saved_view_query(query)}")
+    messages.success(request, _("Вид «%(name)s» сохранён") % {"name": view.name})
+    return redirect(f"{reverse('cases:list')}?{view.query}")
+
+
+@login_required
+@require_POST
+def saved_view_delete_view(request, pk: int):
+    try:
+        saved_view_delete(owner=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    messages.success(request, _("Вид удалён"))
+    return redirect(reverse("cases:list"))
 
 
 @login_required

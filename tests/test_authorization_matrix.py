@@ -130,6 +130,9 @@ MATRIX: dict[str, Row] = {
     "notifications-read": Row(every(302), method="post"),
     "cases:list": Row(every(200, anonymous=302)),
     "cases:export": Row(every(200, anonymous=302), kwargs={"fmt": "csv"}),
+    # Without a name nothing is saved: back to the list with the message.
+    "cases:view-save": Row(every(302), method="post"),
+    "cases:view-delete": Row(every(404, anonymous=302), kwargs={"pk": 10**9}, method="post"),
     "cases:bulk-assign": Row(every(403, head=302, administrator=302, anonymous=302), method="post"),
     "cases:new": Row(every(403, head=200, administrator=200, anonymous=302)),
     "cases:detail": Row(
