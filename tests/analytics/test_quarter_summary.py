@@ -106,3 +106,18 @@ def test_pages(dataset, world, client):
     assert client.get(reverse("analytics:summary") + q).status_code == 200
     bad = client.get(reverse("analytics:summary") + "?date_from=2026-02-10&date_to=2026-02-01")
     assert bad.status_code == 400
+
+
+def test_summary_overdue_times_are_the_municipality_s_own(dataset, world, client, frozen):
+    """The observer works in no municipality (the default zone, Moscow, is active for
+    them); c4 arrived at 00:30 in Междуреченск (UTC+7) on Monday 09.02 — 20:30 of Sunday
+    in Moscow. The overdue table shows the municipality's own date and time, as the card
+    does, for the observer and for the head alike."""
+    c4 = dataset["c4"]
+    assert c4.received_at == local(9, 0, 30)
+    for who in ("observer", "head"):
+        client.force_login(world.users[who])
+        html = client.get(reverse("analytics:summary") + "?municipality=mzh").content.decode()
+        row = re.search(rf"{re.escape(c4.registration_number)}</a></th><td>([^<]*)</td>", html)
+        assert row, who
+        assert row.group(1) == "09.02.2026 00:30 (МСК+4)", who
