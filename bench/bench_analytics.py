@@ -12,7 +12,8 @@ rendered to PDF. Then the heaviest statement of the heaviest report is shown wit
 
 Targets (issue #10 «Performance»): each endpoint and page p95 < 300 ms, the note < 3 s;
 statements recorded without a target (they must not grow with organisations or
-categories — ``tests/analytics/test_query_counts.py`` pins that).
+categories, nor with the periods of the history — ``tests/analytics/test_pages_and_api.py``
+and ``test_quarter_summary.py`` pin that).
 """
 
 from __future__ import annotations
