@@ -17,6 +17,7 @@ period and counted in Python.
 
 from __future__ import annotations
 
+import copy
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -537,26 +538,53 @@ def _weights(table: dict[int | None, RatingWeights], municipality_id) -> tuple[d
 
 
 def _collect(scope: Scope, period: Period, orgs: list[Organisation]) -> dict:
-    """Every per-organisation count of one period, from a fixed set of queries
-    (received, answers, first replies, clocks, submitted answers, feedback)."""
-    cases = scope.cases()
-    by_org: dict[int | None, RatingRow] = {
-        o.pk: RatingRow(organization=o.pk, name=str(o), municipality=o.municipality_id)
-        for o in orgs
-    }
-    total = RatingRow(organization=None, name=str(_("Итого")))
-    muns = {m.pk: m for m in scope.municipalities}
+    """Every per-organisation count of one period (``_collect_periods`` of one)."""
+    return _collect_periods(scope, [period], orgs)[0]
 
-    def rows_for(org_id) -> list[RatingRow]:
-        row = by_org.get(org_id)
-        return [total, row] if row is not None else [total]
+
+def _collect_periods(scope: Scope, periods: list[Period], orgs: list[Organisation]) -> list[dict]:
+    """Every per-organisation count of each of ``periods`` (not overlapping), from one
+    fixed set of queries over the window they span — received, answers, first replies,
+    clocks, submitted answers, feedback — each row counted in the period its local date
+    (its municipality's zone) falls in. Six statements however many periods, so the
+    rating's change on the previous period and the 8-period history cost no more than
+    one period."""
+    cases = scope.cases()
+    muns = {m.pk: m for m in scope.municipalities}
+    window = Period(min(p.date_from for p in periods), max(p.date_to for p in periods))
+    day_index: dict[date, int] = {}
+    for i, p in enumerate(periods):
+        for k in range(p.days):
+            day_index[p.date_from + timedelta(days=k)] = i
+    by_org: list[dict[int | None, RatingRow]] = []
+    totals: list[RatingRow] = []
+    for _p in periods:
+        by_org.append(
+            {
+                o.pk: RatingRow(organization=o.pk, name=str(o), municipality=o.municipality_id)
+                for o in orgs
+            }
+        )
+        totals.append(RatingRow(organization=None, name=str(_("Итого"))))
+
+    def which(at: datetime, mun_id: int) -> int | None:
+        """The index of the period the moment's local date falls in (None: none)."""
+        return day_index.get(at.astimezone(muns[mun_id].zone).date())
+
+    def rows_for(i: int, org_id) -> list[RatingRow]:
+        row = by_org[i].get(org_id)
+        return [totals[i], row] if row is not None else [totals[i]]
 
     # 1. received; repeated (Саратов п. 3.6: «повторно поступившим … в случае представления
     #    заявителем низкой оценки удовлетворенности»)
-    for org_id, repeat_count, repeats_id in cases.filter(
-        scope.in_period(period, "received_at")
-    ).values_list("organisation_id", "repeat_count", "repeats_id"):
-        for row in rows_for(org_id):
+    for at, mun_id, org_id, repeat_count, repeats_id in cases.filter(
+        scope.in_period(window, "received_at")
+    ).values_list(
+        "received_at", "municipality_id", "organisation_id", "repeat_count", "repeats_id"
+    ):
+        if (i := which(at, mun_id)) is None:
+            continue
+        for row in rows_for(i, org_id):
             row.received += 1
             if repeat_count or repeats_id:
                 row.repeated += 1
@@ -564,7 +592,7 @@ def _collect(scope: Scope, period: Period, orgs: list[Organisation]) -> dict:
     # 2. answers published in the period: answered (final), interim, answer time
     published = (
         Answer.objects.filter(case__in=cases, published_at__isnull=False)
-        .filter(scope.in_period(period, "published_at", via="case__"))
+        .filter(scope.in_period(window, "published_at", via="case__"))
         .values_list(
             "case_id",
             "kind",
@@ -575,30 +603,32 @@ def _collect(scope: Scope, period: Period, orgs: list[Organisation]) -> dict:
         )
         .order_by("published_at", "pk")
     )
-    answered_cases: set[int] = set()
+    answered_cases: set[tuple[int, int]] = set()
     for case_id, kind, at, org_id, received_at, mun_id in published:
+        if (i := which(at, mun_id)) is None:
+            continue
         if kind == Answer.Kind.INTERIM:
-            for row in rows_for(org_id):
+            for row in rows_for(i, org_id):
                 row.interim += 1
             continue
-        if case_id in answered_cases:
+        if (i, case_id) in answered_cases:
             continue
-        answered_cases.add(case_id)
+        answered_cases.add((i, case_id))
         hours = _working_hours(received_at, at, muns[mun_id])
-        for row in rows_for(org_id):
+        for row in rows_for(i, org_id):
             row.answered += 1
             if hours is not None:
                 row.answer_hours.append(hours)
 
     # 3. first replies: the first published answer of a case, if it falls in the period
-    published_in_period = Answer.objects.filter(published_at__isnull=False).filter(
-        scope.in_period(period, "published_at", via="case__")
+    published_in_window = Answer.objects.filter(published_at__isnull=False).filter(
+        scope.in_period(window, "published_at", via="case__")
     )
     first = (
         Answer.objects.filter(
             case__in=cases,
             published_at__isnull=False,
-            case_id__in=published_in_period.values("case_id"),
+            case_id__in=published_in_window.values("case_id"),
         )
         .values("case_id", "case__organisation_id", "case__received_at", "case__municipality_id")
         .order_by("case_id")
@@ -612,26 +642,30 @@ def _collect(scope: Scope, period: Period, orgs: list[Organisation]) -> dict:
         )
     )
     for _case_id, at, org_id, received_at, mun_id in first:
-        start, end = period.bounds(muns[mun_id].zone)
-        if not start <= at < end:
+        if (i := which(at, mun_id)) is None:
             continue
         hours = _working_hours(received_at, at, muns[mun_id])
         if hours is None:
             continue
-        for row in rows_for(org_id):
+        for row in rows_for(i, org_id):
             row.first_reply_hours.append(hours)
 
     # 4. answer and promise clocks due in the period, through deadlines.state
     clocks = (
         Deadline.objects.filter(case__in=cases, stage__in=[Stage.ANSWER, Stage.PROMISE])
-        .filter(scope.in_period(period, "due_at", via="case__"))
+        .filter(scope.in_period(window, "due_at", via="case__"))
         # Stopped without a breach (case rejected, forwarded): no longer an obligation.
         .exclude(cancelled_at__isnull=False, met_at__isnull=True, breached_at__isnull=True)
         .annotate(was_breached=ExpressionWrapper(q_was_breached(scope.now), BooleanField()))
-        .values_list("stage", "case__organisation_id", "met_at", "was_breached")
-    )
-    for stage, org_id, met_at, was_breached in clocks:
-        for row in rows_for(org_id):
+        .values_list(
+            "due_at", "case__municipality_id", "stage", "case__organisation_id", "met_at",
+            "was_breached",
+        )
+    )  # fmt: skip
+    for due_at, mun_id, stage, org_id, met_at, was_breached in clocks:
+        if (i := which(due_at, mun_id)) is None:
+            continue
+        for row in rows_for(i, org_id):
             if stage == Stage.PROMISE:
                 row.broken_promises += int(was_breached)
                 continue
@@ -642,27 +676,31 @@ def _collect(scope: Scope, period: Period, orgs: list[Organisation]) -> dict:
                 row.on_time += 1
 
     # 5. final answers submitted in the period, and which of them were returned
-    for org_id, status in (
+    for at, mun_id, org_id, status in (
         Answer.objects.filter(case__in=cases, kind=Answer.Kind.FINAL)
-        .filter(scope.in_period(period, "created_at", via="case__"))
-        .values_list("case__organisation_id", "status")
+        .filter(scope.in_period(window, "created_at", via="case__"))
+        .values_list("created_at", "case__municipality_id", "case__organisation_id", "status")
     ):
-        for row in rows_for(org_id):
+        if (i := which(at, mun_id)) is None:
+            continue
+        for row in rows_for(i, org_id):
             row.submitted += 1
             row.returned += int(status == Answer.Status.RETURNED)
 
     # 6. the residents' feedback given in the period: ratings and reopenings
-    for org_id, rating, reopened in (
+    for at, mun_id, org_id, rating, reopened in (
         Feedback.objects.filter(case__in=cases)
-        .filter(scope.in_period(period, "at", via="case__"))
-        .values_list("case__organisation_id", "rating", "reopened")
+        .filter(scope.in_period(window, "at", via="case__"))
+        .values_list("at", "case__municipality_id", "case__organisation_id", "rating", "reopened")
     ):
-        for row in rows_for(org_id):
+        if (i := which(at, mun_id)) is None:
+            continue
+        for row in rows_for(i, org_id):
             row.reopened += int(reopened)
             if rating is not None:
                 row.ratings.append(rating)
 
-    return {"rows": list(by_org.values()), "total": total}
+    return [{"rows": list(by_org[i].values()), "total": totals[i]} for i in range(len(periods))]
 
 
 def _rank(rows: list[RatingRow], weights_table) -> None:
@@ -710,11 +748,18 @@ def rating_rows(*, scope: Scope, period: Period) -> Rating:
     """
     orgs = scope.organisations()
     weights_table = _weights_for(scope.municipalities)
-    current = _collect(scope, period, orgs)
-    prev = _collect(scope, period.previous(), orgs)
+    prev, current = _collect_periods(scope, [period.previous(), period], orgs)
+    return _rating_of(scope, period, current, prev, weights_table)
+
+
+def _rating_of(scope: Scope, period: Period, current: dict, prev: dict, weights_table) -> Rating:
+    """The rating of ``period`` from its counts and those of the period before (both of
+    ``_collect_periods``; ``prev`` is ranked on copies, so the counts of one period can be
+    the current of one rating and the previous of the next)."""
     _rank(current["rows"], weights_table)
-    _rank(prev["rows"], weights_table)
-    previous_by_org = {r.organization: r for r in prev["rows"]}
+    prev_rows = [copy.copy(r) for r in prev["rows"]]
+    _rank(prev_rows, weights_table)
+    previous_by_org = {r.organization: r for r in prev_rows}
     for row in current["rows"]:
         before = previous_by_org.get(row.organization)
         if before is not None:
@@ -1241,9 +1286,18 @@ def rating_history(
     table and the trends of the summary read it; every figure is ``rating_rows``'."""
     periods = periods_back(period, n)
     history: dict[int | None, list] = defaultdict(lambda: [None] * n)
-    for i, p in enumerate(periods):
-        # ``last``: the rating of ``period`` the caller already has.
-        rating = last if (last is not None and p == period) else rating_rows(scope=scope, period=p)
+    # One set of statements for all the periods and the one before the first (its change);
+    # ``last``: the rating of ``period`` the caller already has.
+    todo = periods[:-1] if last is not None else periods
+    orgs = scope.organisations()
+    weights_table = _weights_for(scope.municipalities)
+    counts = _collect_periods(scope, [periods[0].previous(), *todo], orgs)
+    ratings = [
+        _rating_of(scope, p, counts[i + 1], counts[i], weights_table) for i, p in enumerate(todo)
+    ]
+    if last is not None:
+        ratings.append(last)
+    for i, rating in enumerate(ratings):
         for row in rating.rows:
             history[row.organization][i] = row
         history[None][i] = rating.total

@@ -18,6 +18,29 @@ from bench.context import Context
 INDEX = re.compile(r"(?:Index|Index Only|Bitmap Index) Scan (?:Backward )?(?:using|on) (\w+)")
 
 
+def print_plan(connection, sql: str, ms: float, *, whole: bool = False) -> None:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of one statement: its time, the indexes it uses and
+    the plan's top nodes (``whole``: every line). ``bench.bench_analytics`` uses it too."""
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = [row[0] for row in cur.fetchall()]
+    indexes = sorted({m.group(1) for line in plan for m in INDEX.finditer(line)})
+    print(f"\n- {ms:.1f} ms: {sql[:220]}{' …' if len(sql) > 220 else ''}")
+    print(f"  indexes: {', '.join(indexes) or 'none'}")
+    shown = (
+        plan
+        if whole
+        else [
+            line
+            for line in plan
+            if not line.strip().startswith(("Buffers:", "Output:", "Planning:"))
+        ][:14]
+    )
+    for line in shown:
+        print("    " + line)
+    print("    " + plan[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*")
@@ -54,24 +77,7 @@ def main() -> None:
             sql = query["sql"]
             if ms < args.min_ms or not sql.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
-            with connection.cursor() as cur:
-                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                plan = [row[0] for row in cur.fetchall()]
-            indexes = sorted({m.group(1) for line in plan for m in INDEX.finditer(line)})
-            print(f"\n- {ms:.1f} ms: {sql[:220]}{' …' if len(sql) > 220 else ''}")
-            print(f"  indexes: {', '.join(indexes) or 'none'}")
-            shown = (
-                plan
-                if args.all
-                else [
-                    line
-                    for line in plan
-                    if not line.strip().startswith(("Buffers:", "Output:", "Planning:"))
-                ][:14]
-            )
-            for line in shown:
-                print("    " + line)
-            print("    " + plan[-1])
+            print_plan(connection, sql, ms, whole=args.all)
 
 
 if __name__ == "__main__":

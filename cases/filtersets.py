@@ -1,5 +1,6 @@
 """One filterset for the case list: the page and the API use the same class (NetBox)."""
 
+import zoneinfo
 from datetime import datetime, time, timedelta
 
 import django_filters
@@ -151,11 +152,14 @@ class CaseFilterSet(django_filters.FilterSet):
         queryset=_visible(District), label=_("Район"), distinct=False, empty_label=_("все")
     )
     fast_track = StrictBooleanFilter(label=_("Повышенная важность"))
+    # Local dates of each case's own municipality (the analytics' periods read them so
+    # too: analytics.indicators.Scope.in_period), not of the reader's zone — an observer
+    # of a region works in no municipality, and its municipalities may differ in zone.
     received_after = django_filters.DateFilter(
-        field_name="received_at", lookup_expr="date__gte", label=_("Поступило с")
+        field_name="received_at", method="filter_received_after", label=_("Поступило с")
     )
     received_before = django_filters.DateFilter(
-        field_name="received_at", lookup_expr="date__lte", label=_("Поступило по")
+        field_name="received_at", method="filter_received_before", label=_("Поступило по")
     )
     overdue = StrictBooleanFilter(method="filter_overdue", label=_("Просрочено"))
     due_today = StrictBooleanFilter(method="filter_due_today", label=_("Срок сегодня"))
@@ -213,6 +217,44 @@ class CaseFilterSet(django_filters.FilterSet):
     def filter_at_risk(self, queryset, name, value):
         # The warning share of the term has passed, not yet due (deadlines.state).
         return self._apply(queryset, value, case_clock_condition(q_at_risk()))
+
+    def _zones(self) -> dict[str, list[int]]:
+        """Zone name → the ids of the visible municipalities in it (read once)."""
+        if not hasattr(self, "_zones_cache"):
+            user = getattr(self.request, "user", None)
+            muns = (
+                Municipality.objects.all()
+                if user is None
+                else Municipality.objects.visible_to(user)
+            )
+            zones: dict[str, list[int]] = {}
+            for pk, zone in muns.values_list("pk", "timezone").order_by("pk"):
+                zones.setdefault(zone, []).append(pk)
+            self._zones_cache = zones
+        return self._zones_cache
+
+    def filter_received_after(self, queryset, name, value):
+        return self._received(queryset, value, after=True)
+
+    def filter_received_before(self, queryset, name, value):
+        return self._received(queryset, value, after=False)
+
+    def _received(self, queryset, value, *, after: bool):
+        """``received_after``/``received_before``: from the local midnight that starts
+        ``value``, or before the one that ends it, in each case's municipality's zone. One
+        range on ``received_at`` per zone (one zone: a plain range the index serves)."""
+        day = value if after else value + timedelta(days=1)
+        lookup = "received_at__gte" if after else "received_at__lt"
+        zones = self._zones()
+        if len(zones) <= 1:
+            zone = next(iter(zones), None)
+            tz = zoneinfo.ZoneInfo(zone) if zone else timezone.get_current_timezone()
+            return queryset.filter(**{lookup: datetime.combine(day, time(0), tzinfo=tz)})
+        cond = Q(pk__in=[])
+        for zone, ids in zones.items():
+            midnight = datetime.combine(day, time(0), tzinfo=zoneinfo.ZoneInfo(zone))
+            cond |= Q(municipality_id__in=ids, **{lookup: midnight})
+        return queryset.filter(cond)
 
     def filter_due_today(self, queryset, name, value):
         # A running clock due today, "today" in the user's municipality zone.

@@ -106,3 +106,46 @@ def test_pages(dataset, world, client):
     assert client.get(reverse("analytics:summary") + q).status_code == 200
     bad = client.get(reverse("analytics:summary") + "?date_from=2026-02-10&date_to=2026-02-01")
     assert bad.status_code == 400
+
+
+def test_summary_overdue_times_are_the_municipality_s_own(dataset, world, client, frozen):
+    """The observer works in no municipality (the default zone, Moscow, is active for
+    them); c4 arrived at 00:30 in Междуреченск (UTC+7) on Monday 09.02 — 20:30 of Sunday
+    in Moscow. The overdue table shows the municipality's own date and time, as the card
+    does, for the observer and for the head alike."""
+    c4 = dataset["c4"]
+    assert c4.received_at == local(9, 0, 30)
+    for who in ("observer", "head"):
+        client.force_login(world.users[who])
+        html = client.get(reverse("analytics:summary") + "?municipality=mzh").content.decode()
+        row = re.search(rf"{re.escape(c4.registration_number)}</a></th><td>([^<]*)</td>", html)
+        assert row, who
+        assert row.group(1) == "09.02.2026 00:30 (МСК+4)", who
+
+
+def test_rating_history_is_rating_rows_of_each_period_in_constant_queries(
+    dataset, world, django_assert_max_num_queries
+):
+    """The history is collected in one set of statements for all its periods (not a
+    rating of each, twice over); each period's rows are exactly ``rating_rows``' — ranks
+    hidden for the executor in every period."""
+    from analytics.indicators import analytics_scope, rating_rows
+
+    period = Period(*PERIOD)
+    for who in ("curator", "executor"):
+        scope = analytics_scope(user=world.users[who], municipality="mzh")
+        periods, history = rating_history(scope=scope, period=period, n=3)
+        for i, p in enumerate(periods):
+            expected = rating_rows(scope=scope, period=p)
+            got = {k: v[i] for k, v in history.items() if k is not None}
+            assert {r.organization: r.as_dict() for r in expected.rows} == {
+                k: r.as_dict() for k, r in got.items()
+            }
+            assert history[None][i].as_dict() == expected.total.as_dict()
+    scope = analytics_scope(user=world.users["curator"], municipality="mzh")
+    rating_history(scope=scope, period=period, n=2)  # warms the calendars' cache
+    with django_assert_max_num_queries(9) as few:
+        rating_history(scope=scope, period=period, n=2)
+    # +1: the calendar cache re-checks its version once in a while (deadlines.calendars).
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):
+        rating_history(scope=scope, period=period, n=8)

@@ -1,6 +1,7 @@
 """GET /api/v1/cases/: pagination, filters, fields, personal data by role."""
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
@@ -161,3 +162,44 @@ def test_a_missing_or_bad_token_is_a_401_that_names_the_scheme(client, world):
     assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
     response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION="Token not-a-token")
     assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+
+
+def test_observer_dates_are_each_case_s_own_municipality_s(client, world):
+    """An observer works in no municipality (Moscow, the default zone, is active for
+    them); the dates filter in each case's municipality's zone, as the analytics count
+    their periods. 01.03 20:30 UTC is 02.03 03:30 in Междуреченск (UTC+7) but still 01.03
+    (23:30) in Moscow; 02.03 16:30 UTC is 23:30 there, 17:30 UTC past its midnight."""
+    other_zone = world.mun_other
+    assert world.mun.timezone == "Asia/Novokuznetsk" != other_zone.timezone
+    late = CaseFactory(
+        municipality=world.mun, received_at=dt.datetime(2026, 3, 1, 20, 30, tzinfo=dt.UTC)
+    )
+    last = CaseFactory(
+        municipality=world.mun, received_at=dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.UTC)
+    )
+    past = CaseFactory(
+        municipality=world.mun, received_at=dt.datetime(2026, 3, 2, 17, 30, tzinfo=dt.UTC)
+    )
+    client.force_login(world.users["observer"])
+    day = {"received_after": "2026-03-02", "received_before": "2026-03-02"}
+    assert _ids(client.get("/api/v1/cases/", day)) == {late.pk, last.pk}
+    assert _ids(client.get("/api/v1/cases/", {"received_after": "2026-03-03"})) == {past.pk}
+    assert _ids(client.get("/api/v1/cases/", {"received_before": "2026-03-01"})) == set()
+
+
+def test_dates_across_zones_for_a_superuser(client, world, django_user_model):
+    """Municipalities of two zones in one list: each case by its own local midnight."""
+    other = world.mun_other
+    other_zone = zoneinfo.ZoneInfo(other.timezone)
+    here = CaseFactory(
+        municipality=world.mun,
+        received_at=dt.datetime(2026, 3, 2, 0, 10, tzinfo=zoneinfo.ZoneInfo("Asia/Novokuznetsk")),
+    )
+    there = CaseFactory(
+        municipality=other, received_at=dt.datetime(2026, 3, 2, 0, 10, tzinfo=other_zone)
+    )
+    CaseFactory(municipality=other, received_at=dt.datetime(2026, 3, 1, 23, 50, tzinfo=other_zone))
+    admin = django_user_model.objects.create_superuser("root-tz", password="x")
+    client.force_login(admin)
+    got = _ids(client.get("/api/v1/cases/", {"received_after": "2026-03-02"}))
+    assert got == {here.pk, there.pk}
