@@ -22,6 +22,7 @@ SQLite). Every change to a cluster writes a «cluster» event on the cases it to
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,8 +42,10 @@ from cases.services import (
 )
 from mcu.exceptions import DeskError, InvalidInput, NotAllowed, NotFound, StateConflict
 
-from .models import ClusterMembership, ProblemCluster
+from .models import ClusterMembership, LinkRequest, ProblemCluster
 from .similarity import scored, threshold
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "cases_link_duplicates",
@@ -186,25 +189,65 @@ def cases_link_duplicates(case_ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def link_duplicates_after_commit(case_ids: list[int]) -> None:
-    """Enqueue the linking of just registered cases once they are committed. A broker
-    that is down costs the link, never the case: the card shows no cluster, and the
-    administrator links by hand (nothing the resident sent is lost)."""
-    if not case_ids:
-        return
-    ids = list(case_ids)
+#: a request started this long ago and not done is taken again (its worker died)
+LINK_STALE = timedelta(minutes=10)
+
+
+def _link_enqueue(request_id: int) -> None:
+    """After the commit, ask a worker to link now. A broker that is down is not the
+    resident's problem: the cases are stored, the beat sweep links them later."""
 
     def enqueue() -> None:
         from .tasks import link_duplicates
 
         try:
-            link_duplicates.delay(ids)
-        except Exception:  # kombu's errors differ by transport
-            import logging
-
-            logging.getLogger(__name__).warning("duplicate linking not enqueued")
+            link_duplicates.delay(request_id=request_id)
+        except Exception as exc:  # kombu's connection errors differ by transport
+            logger.warning("link request %s not enqueued (beat will run it): %s", request_id, exc)
 
     transaction.on_commit(enqueue)
+
+
+def link_duplicates_after_commit(case_ids: list[int]) -> LinkRequest | None:
+    """Record, in the caller's transaction, that the just registered cases are to be
+    linked (an outbox row, ``LinkRequest``), and enqueue the linking once committed.
+    Nothing is lost when the broker is down: ``link_requests_pending_run`` (beat) runs
+    the rows left behind."""
+    if not case_ids:
+        return None
+    request = LinkRequest.objects.create(case_ids=[int(pk) for pk in case_ids])
+    _link_enqueue(request.pk)
+    return request
+
+
+def link_request_run(*, request_id: int, now: datetime | None = None) -> dict | None:
+    """Run one link request unless someone else has (or is running it); the counts, or
+    None when there was nothing to do. Idempotent: a case already linked is skipped."""
+    now = now or timezone.now()
+    claimable = Q(started_at__isnull=True) | Q(started_at__lt=now - LINK_STALE)
+    claimed = LinkRequest.objects.filter(claimable, pk=request_id, done_at__isnull=True).update(
+        started_at=now
+    )
+    if claimed != 1:
+        return None
+    case_ids = LinkRequest.objects.values_list("case_ids", flat=True).get(pk=request_id)
+    counts = cases_link_duplicates(list(case_ids))
+    LinkRequest.objects.filter(pk=request_id).update(
+        done_at=timezone.now(), linked=sum(counts.values())
+    )
+    return counts
+
+
+def link_requests_pending_run(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Beat's catch-up: run the link requests a down broker or a killed worker left."""
+    now = now or timezone.now()
+    ids = list(
+        LinkRequest.objects.filter(done_at__isnull=True)
+        .filter(Q(started_at__isnull=True) | Q(started_at__lt=now - LINK_STALE))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in ids if link_request_run(request_id=pk, now=now) is not None)
 
 
 # ---------------------------------------------------------------------------------------
