@@ -48,11 +48,14 @@ from .similarity import scored, threshold
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "case_by_reference",
     "cases_link_duplicates",
+    "cluster_add",
     "cluster_answer",
     "cluster_confirm",
     "cluster_for_case",
     "cluster_remove",
+    "clusters_to_join",
 ]
 
 R = ClusterMembership.Reason
@@ -286,6 +289,58 @@ def cluster_confirm(cluster_id, *, actor, at: datetime | None = None) -> Problem
     cluster.save(update_fields=["status", "confirmed_at", "confirmed_by"])
     for m in cluster.memberships.select_related("case"):
         _event(m.case, op="confirmed", cluster=cluster, actor=actor, at=at)
+    return cluster
+
+
+def case_by_reference(*, user, reference: str) -> Case | None:
+    """A case the user sees, by its registration number or its id («#123» or «123»)."""
+    ref = (reference or "").strip().lstrip("#").strip()
+    if not ref:
+        return None
+    visible = Case.objects.visible_to(user)
+    found = visible.filter(registration_number__iexact=ref).first()
+    if found is None and ref.isdigit() and len(ref) < 12:
+        found = visible.filter(pk=int(ref)).first()
+    return found
+
+
+def clusters_to_join(*, case: Case, user, limit: int = 20) -> list[ProblemCluster]:
+    """The clusters of the case's municipality an administrator may add it to: those whose
+    main case the user sees, the most recent first (the card's «add to cluster» list)."""
+    return list(
+        ProblemCluster.objects.filter(
+            municipality_id=case.municipality_id,
+            primary__in=Case.objects.visible_to(user).filter(status__in=UNANSWERED),
+        )
+        .select_related("primary")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@transaction.atomic
+def cluster_add(cluster_id, *, actor, case_id, at: datetime | None = None) -> ProblemCluster:
+    """The administrator adds a post the desk did not link (other words, another
+    address) to an existing problem cluster, with a «cluster» event on the case (op
+    «added», who and when). The case must be one the actor sees, of the cluster's
+    municipality, not answered yet and in no cluster (take it out of the other one
+    first: a case is in one cluster at most). A confirmed cluster stays confirmed: the
+    administrator has decided about this post too."""
+    at = at or timezone.now()
+    cluster = _cluster_for_admin(cluster_id, actor=actor)
+    case = case_get_for_user(user=actor, pk=case_id, for_update=True)  # 404 outside scope
+    if case.municipality_id != cluster.municipality_id:
+        raise InvalidInput(_("Выберите сообщение того же МО."), field="case")
+    membership = ClusterMembership.objects.filter(case=case).first()
+    if membership is not None:
+        if membership.cluster_id == cluster.pk:
+            raise StateConflict(_("Сообщение уже в этом кластере."))
+        raise StateConflict(_("Сообщение уже в другом кластере: сначала исключите его оттуда."))
+    if case.status not in UNANSWERED:
+        raise StateConflict(
+            _("По сообщению уже дан ответ или оно закрыто: в кластер его не добавить.")
+        )
+    ClusterMembership.objects.create(cluster=cluster, case=case, reason=R.MANUAL)
+    _event(case, op="added", cluster=cluster, actor=actor, at=at)
     return cluster
 
 
