@@ -140,6 +140,17 @@ def _errors(description: str, codes=(400, 403, 404, 429)) -> dict:
     }
 
 
+#: gunicorn's ``limit_request_line`` (its default): a longer request line never reaches
+#: Django, gunicorn answers 414 with a page of its own (no GeoReport body)
+REQUEST_LINE_MAX_BYTES = 4094
+URI_TOO_LONG = {
+    414: OpenApiResponse(
+        description=f"Строка запроса длиннее {REQUEST_LINE_MAX_BYTES} байт (предел "
+        "HTTP-сервера): передайте меньше номеров или кодов за раз."
+    )
+}
+
+
 API_KEY = OpenApiParameter(
     "api_key", str, OpenApiParameter.QUERY, required=False, description="Ключ клиента Open311."
 )
@@ -215,6 +226,7 @@ class ServiceListApi(_Open311Api):
         responses={
             200: Open311ServiceSerializer(many=True),
             **_errors("Неверный параметр."),
+            **URI_TOO_LONG,
         },
         examples=[
             OpenApiExample(
@@ -246,7 +258,11 @@ class ServiceDefinitionApi(_Open311Api):
         summary="Open311: описание услуги",
         description="У услуг нет дополнительных полей (`metadata: false`): `attributes` пуст.",
         parameters=[API_KEY, Open311JurisdictionSerializer],
-        responses={200: Open311ServiceDefinitionSerializer, **_errors("Неверный параметр.")},
+        responses={
+            200: Open311ServiceDefinitionSerializer,
+            **_errors("Неверный параметр."),
+            **URI_TOO_LONG,
+        },
     )
     def get(self, request, service_code: str):
         self.query(request)
@@ -271,6 +287,7 @@ class RequestListApi(_Open311Api):
                 examples=[OpenApiExample("Обращения", value=REQUEST_EXAMPLE)],
             ),
             **_errors("Неверный параметр: `[{code, description: «поле: …»}]`."),
+            **URI_TOO_LONG,
         },
     )
     def get(self, request):
@@ -378,6 +395,7 @@ class RequestDetailApi(_Open311Api):
                 examples=[OpenApiExample("Обращение", value=REQUEST_EXAMPLE)],
             ),
             **_errors("Неверный параметр."),
+            **URI_TOO_LONG,
         },
     )
     def get(self, request, service_request_id: str):
