@@ -194,6 +194,10 @@ def cases_link_duplicates(case_ids: list[int]) -> dict[str, int]:
 
 #: a request started this long ago and not done is taken again (its worker died)
 LINK_STALE = timedelta(minutes=10)
+#: done requests are kept this long (to look into), then the sweep deletes them: one row
+#: per ingest request would otherwise pile up for ever
+LINK_KEEP = timedelta(days=7)
+LINK_PRUNE_BATCH = 5000
 
 
 def _link_enqueue(request_id: int) -> None:
@@ -242,7 +246,8 @@ def link_request_run(*, request_id: int, now: datetime | None = None) -> dict | 
 
 
 def link_requests_pending_run(*, now: datetime | None = None, limit: int = 50) -> int:
-    """Beat's catch-up: run the link requests a down broker or a killed worker left."""
+    """Beat's catch-up: run the link requests a down broker or a killed worker left, and
+    delete the ones done more than ``LINK_KEEP`` ago."""
     now = now or timezone.now()
     ids = list(
         LinkRequest.objects.filter(done_at__isnull=True)
@@ -250,7 +255,15 @@ def link_requests_pending_run(*, now: datetime | None = None, limit: int = 50) -
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(1 for pk in ids if link_request_run(request_id=pk, now=now) is not None)
+    done = sum(1 for pk in ids if link_request_run(request_id=pk, now=now) is not None)
+    old = list(
+        LinkRequest.objects.filter(done_at__lt=now - LINK_KEEP)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:LINK_PRUNE_BATCH]
+    )
+    if old:
+        LinkRequest.objects.filter(pk__in=old).delete()
+    return done
 
 
 # ---------------------------------------------------------------------------------------

@@ -108,3 +108,19 @@ def test_the_sweep_is_in_the_beat_schedule():
     from mcu.celery import app
 
     assert "channels.link_pending" in {e["task"] for e in app.conf.beat_schedule.values()}
+
+
+def test_the_sweep_deletes_requests_done_long_ago(db, frozen):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from channels.clusters import LINK_KEEP, link_requests_pending_run
+
+    now = timezone.now()
+    old = LinkRequest.objects.create(case_ids=[], done_at=now - LINK_KEEP - dt.timedelta(hours=1))
+    recent = LinkRequest.objects.create(case_ids=[], done_at=now - dt.timedelta(hours=1))
+    pending = LinkRequest.objects.create(case_ids=[])
+    assert link_requests_pending_run(now=now) == 1  # the pending one, run
+    assert not LinkRequest.objects.filter(pk=old.pk).exists()
+    assert LinkRequest.objects.filter(pk__in=[recent.pk, pending.pk]).count() == 2
