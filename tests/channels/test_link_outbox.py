@@ -124,3 +124,25 @@ def test_the_sweep_deletes_requests_done_long_ago(db, frozen):
     assert link_requests_pending_run(now=now) == 1  # the pending one, run
     assert not LinkRequest.objects.filter(pk=old.pk).exists()
     assert LinkRequest.objects.filter(pk__in=[recent.pk, pending.pk]).count() == 2
+
+
+def test_a_manual_registration_goes_through_the_outbox_too(
+    world, broker_down, django_capture_on_commit_callbacks
+):
+    from cases.services import case_register_by_staff
+
+    admin = world.users["head"]  # registers every kind (a hotline call here)
+    text = "Во дворе дома 5 по ул. Кузнецкой третий день не вывозят мусор"
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            case_register_by_staff(
+                actor=admin,
+                kind="hotline",
+                channel="phone",
+                text=text,
+                author_name="Пётр Жителев",
+                address="ул. Кузнецкая, 5",
+            )
+    assert Case.objects.count() == 2 and not ClusterMembership.objects.exists()
+    assert tasks.link_pending() == 2
+    assert ClusterMembership.objects.count() == 2
