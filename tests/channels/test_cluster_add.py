@@ -112,6 +112,22 @@ def test_the_card_adds_from_either_side(client, world, cluster):
     assert found.memberships.count() == 4
 
 
+def test_the_add_form_speaks_english(client, world, cluster, settings):
+    found, first, _second = cluster
+    lamp = register(world, LAMP, hours_ago=3, author="vk.com/id9")
+    client.force_login(world.users["administrator"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Add to cluster" in client.get(f"/cases/{lamp.pk}/").content.decode()
+    page = client.get(f"/cases/{first.pk}/").content.decode()
+    assert "Problem cluster: add a case" in page and "Add to this cluster" in page
+    response = client.post(
+        "/channels/clusters/add/",
+        {"cluster": found.pk, "add": lamp.pk, "case": lamp.pk},
+        follow=True,
+    )
+    assert "Case added to the cluster." in response.content.decode()
+
+
 def test_the_executor_sees_no_add_form_and_may_not_add(client, world, cluster):
     found, _first, _second = cluster
     lamp = register(world, LAMP, hours_ago=3, author="vk.com/id9")
