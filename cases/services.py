@@ -1080,7 +1080,8 @@ def case_publish_cluster_answer(
     the first reply, the answer and a promise are met as by ``case_publish``
     (Междуреченск 3.8), the reaction wait starts (an appeal is closed). A post not
     categorised or routed yet takes the main case's category and organisation, so the
-    analytics count it where the work was done."""
+    analytics count it where the work was done. The answer's attachments are attached to
+    the copy too."""
     at = _now(at)
     case, row, _r = _begin(case_id, action="cluster_answer", actor=actor, at=at)
     source = answer.case
@@ -1092,6 +1093,23 @@ def case_publish_cluster_answer(
         author=actor,
         created_at=at,
         published_at=at,
+    )
+    # The photos and PDFs of the answer go with it: every post of the cluster gets the
+    # answer the main case got (issue #8: «every post in it gets the answer»). One row per
+    # post, so each card and public page checks access through its own case; the stored
+    # file is shared, not copied (nothing deletes an answer's file on its own).
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                answer=copy,
+                file=a.file.name,
+                content_type=a.content_type,
+                size=a.size,
+                original_name=a.original_name,
+                uploaded_at=at,
+            )
+            for a in answer.attachments.all()
+        ]
     )
     fields: dict = {}
     if case.category_id is None and source.category_id is not None:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mcu.admin_base import MunicipalAdmin, SuperuserEditsAdmin
 
-from .models import AutoRule, ProblemCluster, RoutingModel
+from .models import AutoRule, IngestRecord, ProblemCluster, RoutingModel
 
 
 @admin.register(AutoRule)
@@ -80,6 +80,60 @@ class ProblemClusterAdmin(SuperuserEditsAdmin):
         if request.user.is_superuser:
             return qs
         return qs.filter(municipality_id=request.user.municipality_id)
+
+
+@admin.register(IngestRecord)
+class IngestRecordAdmin(SuperuserEditsAdmin):
+    """What the integrations delivered, read-only: superusers see all, the head of a
+    centre their municipality's. The resident's name and contacts stay on the card (the
+    desk's scoped screen); here are the case's number, the account, the source's category
+    code and the links the source gave."""
+
+    list_display = [
+        "case",
+        "case_channel",
+        "integration",
+        "category_hint",
+        "attachment_count",
+        "created_at",
+    ]
+    # Only the accounts of the rows the user may see (not every user of the desk).
+    list_filter = ["case__channel", ("integration", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["case", "integration"]
+    search_fields = ["case__registration_number", "case__external_id", "category_hint"]
+    date_hierarchy = "created_at"
+    fields = [
+        "case",
+        "case_channel",
+        "integration",
+        "category_hint",
+        "attachment_urls",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(case__municipality_id=request.user.municipality_id)
+
+    @admin.display(description=_("канал"), ordering="case__channel")
+    def case_channel(self, obj) -> str:
+        return obj.case.get_channel_display()
+
+    @admin.display(description=_("вложений"))
+    def attachment_count(self, obj) -> int:
+        return len(obj.attachment_urls or [])
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 from .admin_import import ImportJobAdmin, ImportMappingAdmin  # noqa: E402, F401

@@ -22,6 +22,7 @@ SQLite). Every change to a cluster writes a «cluster» event on the cases it to
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,15 +42,20 @@ from cases.services import (
 )
 from mcu.exceptions import DeskError, InvalidInput, NotAllowed, NotFound, StateConflict
 
-from .models import ClusterMembership, ProblemCluster
+from .models import ClusterMembership, LinkRequest, ProblemCluster
 from .similarity import scored, threshold
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
+    "case_by_reference",
     "cases_link_duplicates",
+    "cluster_add",
     "cluster_answer",
     "cluster_confirm",
     "cluster_for_case",
     "cluster_remove",
+    "clusters_to_join",
 ]
 
 R = ClusterMembership.Reason
@@ -186,25 +192,78 @@ def cases_link_duplicates(case_ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def link_duplicates_after_commit(case_ids: list[int]) -> None:
-    """Enqueue the linking of just registered cases once they are committed. A broker
-    that is down costs the link, never the case: the card shows no cluster, and the
-    administrator links by hand (nothing the resident sent is lost)."""
-    if not case_ids:
-        return
-    ids = list(case_ids)
+#: a request started this long ago and not done is taken again (its worker died)
+LINK_STALE = timedelta(minutes=10)
+#: done requests are kept this long (to look into), then the sweep deletes them: one row
+#: per ingest request would otherwise pile up for ever
+LINK_KEEP = timedelta(days=7)
+LINK_PRUNE_BATCH = 5000
+
+
+def _link_enqueue(request_id: int) -> None:
+    """After the commit, ask a worker to link now. A broker that is down is not the
+    resident's problem: the cases are stored, the beat sweep links them later."""
 
     def enqueue() -> None:
         from .tasks import link_duplicates
 
         try:
-            link_duplicates.delay(ids)
-        except Exception:  # kombu's errors differ by transport
-            import logging
-
-            logging.getLogger(__name__).warning("duplicate linking not enqueued")
+            link_duplicates.delay(request_id=request_id)
+        except Exception as exc:  # kombu's connection errors differ by transport
+            logger.warning("link request %s not enqueued (beat will run it): %s", request_id, exc)
 
     transaction.on_commit(enqueue)
+
+
+def link_duplicates_after_commit(case_ids: list[int]) -> LinkRequest | None:
+    """Record, in the caller's transaction, that the just registered cases are to be
+    linked (an outbox row, ``LinkRequest``), and enqueue the linking once committed.
+    Nothing is lost when the broker is down: ``link_requests_pending_run`` (beat) runs
+    the rows left behind."""
+    if not case_ids:
+        return None
+    request = LinkRequest.objects.create(case_ids=[int(pk) for pk in case_ids])
+    _link_enqueue(request.pk)
+    return request
+
+
+def link_request_run(*, request_id: int, now: datetime | None = None) -> dict | None:
+    """Run one link request unless someone else has (or is running it); the counts, or
+    None when there was nothing to do. Idempotent: a case already linked is skipped."""
+    now = now or timezone.now()
+    claimable = Q(started_at__isnull=True) | Q(started_at__lt=now - LINK_STALE)
+    claimed = LinkRequest.objects.filter(claimable, pk=request_id, done_at__isnull=True).update(
+        started_at=now
+    )
+    if claimed != 1:
+        return None
+    case_ids = LinkRequest.objects.values_list("case_ids", flat=True).get(pk=request_id)
+    counts = cases_link_duplicates(list(case_ids))
+    LinkRequest.objects.filter(pk=request_id).update(
+        done_at=timezone.now(), linked=sum(counts.values())
+    )
+    return counts
+
+
+def link_requests_pending_run(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Beat's catch-up: run the link requests a down broker or a killed worker left, and
+    delete the ones done more than ``LINK_KEEP`` ago."""
+    now = now or timezone.now()
+    ids = list(
+        LinkRequest.objects.filter(done_at__isnull=True)
+        .filter(Q(started_at__isnull=True) | Q(started_at__lt=now - LINK_STALE))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = sum(1 for pk in ids if link_request_run(request_id=pk, now=now) is not None)
+    old = list(
+        LinkRequest.objects.filter(done_at__lt=now - LINK_KEEP)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:LINK_PRUNE_BATCH]
+    )
+    if old:
+        LinkRequest.objects.filter(pk__in=old).delete()
+    return done
 
 
 # ---------------------------------------------------------------------------------------
@@ -243,6 +302,58 @@ def cluster_confirm(cluster_id, *, actor, at: datetime | None = None) -> Problem
     cluster.save(update_fields=["status", "confirmed_at", "confirmed_by"])
     for m in cluster.memberships.select_related("case"):
         _event(m.case, op="confirmed", cluster=cluster, actor=actor, at=at)
+    return cluster
+
+
+def case_by_reference(*, user, reference: str) -> Case | None:
+    """A case the user sees, by its registration number or its id («#123» or «123»)."""
+    ref = (reference or "").strip().lstrip("#").strip()
+    if not ref:
+        return None
+    visible = Case.objects.visible_to(user)
+    found = visible.filter(registration_number__iexact=ref).first()
+    if found is None and ref.isdigit() and len(ref) < 12:
+        found = visible.filter(pk=int(ref)).first()
+    return found
+
+
+def clusters_to_join(*, case: Case, user, limit: int = 20) -> list[ProblemCluster]:
+    """The clusters of the case's municipality an administrator may add it to: those whose
+    main case the user sees, the most recent first (the card's «add to cluster» list)."""
+    return list(
+        ProblemCluster.objects.filter(
+            municipality_id=case.municipality_id,
+            primary__in=Case.objects.visible_to(user).filter(status__in=UNANSWERED),
+        )
+        .select_related("primary")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@transaction.atomic
+def cluster_add(cluster_id, *, actor, case_id, at: datetime | None = None) -> ProblemCluster:
+    """The administrator adds a post the desk did not link (other words, another
+    address) to an existing problem cluster, with a «cluster» event on the case (op
+    «added», who and when). The case must be one the actor sees, of the cluster's
+    municipality, not answered yet and in no cluster (take it out of the other one
+    first: a case is in one cluster at most). A confirmed cluster stays confirmed: the
+    administrator has decided about this post too."""
+    at = at or timezone.now()
+    cluster = _cluster_for_admin(cluster_id, actor=actor)
+    case = case_get_for_user(user=actor, pk=case_id, for_update=True)  # 404 outside scope
+    if case.municipality_id != cluster.municipality_id:
+        raise InvalidInput(_("Выберите сообщение того же МО."), field="case")
+    membership = ClusterMembership.objects.filter(case=case).first()
+    if membership is not None:
+        if membership.cluster_id == cluster.pk:
+            raise StateConflict(_("Сообщение уже в этом кластере."))
+        raise StateConflict(_("Сообщение уже в другом кластере: сначала исключите его оттуда."))
+    if case.status not in UNANSWERED:
+        raise StateConflict(
+            _("По сообщению уже дан ответ или оно закрыто: в кластер его не добавить.")
+        )
+    ClusterMembership.objects.create(cluster=cluster, case=case, reason=R.MANUAL)
+    _event(case, op="added", cluster=cluster, actor=actor, at=at)
     return cluster
 
 

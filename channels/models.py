@@ -295,4 +295,38 @@ class ClusterMembership(models.Model):
         return f"{self.cluster_id}: {self.case_id}"
 
 
+class LinkRequest(models.Model):
+    """Duplicate linking a registration left to the worker: an outbox row.
+
+    Written in the transaction that registers the cases (ingest, batch, import, manual
+    registration), so the cases and the promise to link them commit together (issue #8:
+    «An item is stored and its clocks start even when the broker is down; whatever needed
+    the broker runs when it is back»). The worker is asked at once after the commit; when
+    the broker is down the item is still stored, and the beat sweep
+    (``channels.link_pending``) runs what is left. Running a request twice links nothing
+    twice (``case_link_duplicates`` skips a case already linked).
+    """
+
+    case_ids = models.JSONField(_("сообщения"), default=list)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    started_at = models.DateTimeField(_("начат"), null=True, blank=True)
+    done_at = models.DateTimeField(_("выполнен"), null=True, blank=True)
+    linked = models.PositiveIntegerField(_("связано"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("поиск дубликатов")
+        verbose_name_plural = _("поиски дубликатов")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="link_request_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"link #{self.pk}"
+
+
 from .models_import import ImportJob, ImportMapping  # noqa: E402, F401  (DESIGN §5 «Import»)

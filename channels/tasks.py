@@ -1,6 +1,7 @@
 """Celery tasks of channels: thin, idempotent, id-based (STYLE §6.6).
 
-Beat schedule entry (``mcu/celery.py``): ``channels.train_routing`` daily at 02:15 UTC.
+Beat schedule entries (``mcu/celery.py``): ``channels.train_routing`` daily at 02:15 UTC;
+``channels.link_pending`` and ``channels.import_resume`` every minute.
 """
 
 from celery import shared_task
@@ -16,12 +17,25 @@ TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
     retry_backoff=True,
     max_retries=5,
 )
-def link_duplicates(case_ids: list[int]) -> dict:
-    """Link just registered cases as repeats or into problem clusters (channels.clusters);
-    a case already linked is skipped, so a retry links nothing twice."""
-    from .clusters import cases_link_duplicates
+def link_duplicates(request_id: int | None = None, case_ids: list[int] | None = None) -> dict:
+    """Run a link request (the outbox row ``LinkRequest``): link its cases as repeats or
+    into problem clusters (channels.clusters). A request already done is left alone and a
+    case already linked is skipped, so a retry links nothing twice. ``case_ids`` is what
+    the task took before the outbox (a message still in a queue at the upgrade)."""
+    from .clusters import cases_link_duplicates, link_request_run
 
-    return cases_link_duplicates(list(case_ids))
+    if request_id is None:
+        return cases_link_duplicates(list(case_ids or []))
+    return link_request_run(request_id=request_id) or {}
+
+
+@shared_task(name="channels.link_pending", ignore_result=True)
+def link_pending() -> int:
+    """Every minute (mcu/celery.py): the link requests a broker down at ingest, or a
+    worker killed in the middle, left behind (the outbox)."""
+    from .clusters import link_requests_pending_run
+
+    return link_requests_pending_run()
 
 
 @shared_task(name="channels.train_routing", ignore_result=True)

@@ -204,3 +204,37 @@ def cluster_answer_view(request, pk: int):
             request, _("#%(pk)s не опубликовано: %(reason)s") % {"pk": case_id, "reason": reason}
         )
     return _back(request, 0)
+
+
+@login_required
+@require_POST
+def cluster_add_view(request):
+    """Add a case to an existing cluster by hand: from a member's card (``number``: the
+    registration number or id of the post to add) or from the card of the post itself
+    (``add``: its id, ``cluster``: the chosen cluster)."""
+    back = request.POST.get("case") or 0
+    try:
+        cluster_id = int(request.POST.get("cluster") or "")
+    except ValueError:
+        messages.error(request, _("Выберите кластер."))
+        return _back(request, back)
+    number = (request.POST.get("number") or "").strip()
+    if number:
+        case = clusters.case_by_reference(user=request.user, reference=number)
+        if case is None:
+            messages.error(request, _("Сообщение «%(n)s» не найдено.") % {"n": number[:64]})
+            return _back(request, back)
+        case_id = case.pk
+    else:
+        raw = request.POST.get("add") or ""
+        if not raw.isdigit():
+            messages.error(request, _("Укажите номер сообщения."))
+            return _back(request, back)
+        case_id = int(raw)
+    try:
+        clusters.cluster_add(cluster_id, actor=request.user, case_id=case_id)
+    except DeskError as exc:
+        messages.error(request, str(exc.message))
+        return _back(request, back)
+    messages.success(request, _("Сообщение добавлено в кластер."))
+    return _back(request, back or case_id)

@@ -34,6 +34,9 @@ app.conf.beat_schedule = {
         "task": "deadlines.recompute_pending",
         "schedule": _every_minute(),
     },
+    # Every minute: duplicate linking of ingested cases left in the outbox (the broker was
+    # down at ingest, or a worker died mid-task): channels.LinkRequest.
+    "channels-link-pending": {"task": "channels.link_pending", "schedule": _every_minute()},
     # Every minute: imports whose task never came (the broker was down at the upload).
     "channels-import-resume": {"task": "channels.import_resume", "schedule": _every_minute()},
     # Daily at 03:30 UTC: residents' personal data of long finished cases (152-ФЗ).

@@ -102,6 +102,7 @@ MATRIX: dict[str, Row] = {
     "channels:import-report": Row(
         every(403, administrator=404, anonymous=302, head=404), kwargs={**MISSING, "fmt": "csv"}
     ),
+    "channels:cluster-add": Row(every(302), method="post"),
     "channels:cluster-answer": Row(every(302), kwargs=MISSING, method="post"),
     "channels:cluster-confirm": Row(every(302), kwargs=MISSING, method="post"),
     "channels:cluster-remove": Row(every(302), kwargs=MISSING, method="post"),

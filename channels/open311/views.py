@@ -29,7 +29,6 @@ from . import services
 from .authentication import Open311KeyAuthentication
 from .permissions import IsOpen311Client
 from .serializers import (
-    Open311ErrorSerializer,
     Open311JurisdictionSerializer,
     Open311RequestCreatedSerializer,
     Open311RequestInputSerializer,
@@ -94,6 +93,20 @@ class Open311Throttle(ScopedRateThrottle):
     ingest; over it: 429 with ``Retry-After``."""
 
 
+ERROR_LIST_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "integer"},
+            "description": {"type": "string", "description": "«поле: сообщение» или общее."},
+        },
+        "required": ["code", "description"],
+    },
+    "minItems": 1,
+}
+
+
 def _errors(description: str, codes=(400, 403, 404, 429)) -> dict:
     example = {
         400: "lat: Укажите место: lat и long или address_string.",
@@ -110,8 +123,10 @@ def _errors(description: str, codes=(400, 403, 404, 429)) -> dict:
         429: "Слишком много запросов с этим ключом; `Retry-After` — через сколько секунд.",
     }
     return {
+        # GeoReport's error is a list; drf-spectacular makes arrays of 2xx list
+        # serializers only, so the array is spelled out (schemathesis checks it).
         code: OpenApiResponse(
-            Open311ErrorSerializer(many=True),
+            ERROR_LIST_SCHEMA,
             description=meaning[code],
             examples=[
                 OpenApiExample(
@@ -123,6 +138,17 @@ def _errors(description: str, codes=(400, 403, 404, 429)) -> dict:
         )
         for code in codes
     }
+
+
+#: gunicorn's ``limit_request_line`` (its default): a longer request line never reaches
+#: Django, gunicorn answers 414 with a page of its own (no GeoReport body)
+REQUEST_LINE_MAX_BYTES = 4094
+URI_TOO_LONG = {
+    414: OpenApiResponse(
+        description=f"Строка запроса длиннее {REQUEST_LINE_MAX_BYTES} байт (предел "
+        "HTTP-сервера): передайте меньше номеров или кодов за раз."
+    )
+}
 
 
 API_KEY = OpenApiParameter(
@@ -200,21 +226,21 @@ class ServiceListApi(_Open311Api):
         responses={
             200: Open311ServiceSerializer(many=True),
             **_errors("Неверный параметр."),
+            **URI_TOO_LONG,
         },
         examples=[
             OpenApiExample(
                 "Услуги",
-                value=[
-                    {
-                        "service_code": "roads-potholes",
-                        "service_name": "Ямы на дорогах",
-                        "description": "Дороги и транспорт → Дороги → Ямы на дорогах",
-                        "metadata": False,
-                        "type": "realtime",
-                        "keywords": "",
-                        "group": "Дороги и транспорт",
-                    }
-                ],
+                # one item: drf-spectacular wraps the example of a list response
+                value={
+                    "service_code": "roads-potholes",
+                    "service_name": "Ямы на дорогах",
+                    "description": "Дороги и транспорт → Дороги → Ямы на дорогах",
+                    "metadata": False,
+                    "type": "realtime",
+                    "keywords": "",
+                    "group": "Дороги и транспорт",
+                },
                 response_only=True,
                 status_codes=["200"],
             )
@@ -232,7 +258,11 @@ class ServiceDefinitionApi(_Open311Api):
         summary="Open311: описание услуги",
         description="У услуг нет дополнительных полей (`metadata: false`): `attributes` пуст.",
         parameters=[API_KEY, Open311JurisdictionSerializer],
-        responses={200: Open311ServiceDefinitionSerializer, **_errors("Неверный параметр.")},
+        responses={
+            200: Open311ServiceDefinitionSerializer,
+            **_errors("Неверный параметр."),
+            **URI_TOO_LONG,
+        },
     )
     def get(self, request, service_code: str):
         self.query(request)
@@ -254,9 +284,10 @@ class RequestListApi(_Open311Api):
         responses={
             200: OpenApiResponse(
                 Open311RequestSerializer(many=True),
-                examples=[OpenApiExample("Обращения", value=[REQUEST_EXAMPLE])],
+                examples=[OpenApiExample("Обращения", value=REQUEST_EXAMPLE)],
             ),
             **_errors("Неверный параметр: `[{code, description: «поле: …»}]`."),
+            **URI_TOO_LONG,
         },
     )
     def get(self, request):
@@ -315,13 +346,11 @@ class RequestListApi(_Open311Api):
             ),
             OpenApiExample(
                 "Подано",
-                value=[
-                    {
-                        "service_request_id": "42",
-                        "service_notice": "Зарегистрировано: № МЖ-26-000042.",
-                        "account_id": None,
-                    }
-                ],
+                value={
+                    "service_request_id": "42",
+                    "service_notice": "Зарегистрировано: № МЖ-26-000042.",
+                    "account_id": None,
+                },
                 response_only=True,
                 status_codes=["201", "200"],
             ),
@@ -363,9 +392,10 @@ class RequestDetailApi(_Open311Api):
         responses={
             200: OpenApiResponse(
                 Open311RequestSerializer(many=True),
-                examples=[OpenApiExample("Обращение", value=[REQUEST_EXAMPLE])],
+                examples=[OpenApiExample("Обращение", value=REQUEST_EXAMPLE)],
             ),
             **_errors("Неверный параметр."),
+            **URI_TOO_LONG,
         },
     )
     def get(self, request, service_request_id: str):
