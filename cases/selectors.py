@@ -5,7 +5,6 @@ from django.db.models import Q, QuerySet
 from mcu.exceptions import NotFound
 from mcu.models import Category
 
-from .choices import EventAction
 from .counts import queue_counts_cached
 from .models import Answer, AnswerTemplate, Attachment, Case, CaseEvent, CaseNote
 from .queues import queue_counts
@@ -46,16 +45,6 @@ def case_answers(*, case: Case) -> QuerySet[Answer]:
         case.answers.select_related("author")
         .prefetch_related("attachments")
         .order_by("created_at", "id")
-    )
-
-
-def case_last_return(*, case: Case) -> CaseEvent | None:
-    """The latest «возврат на доработку», shown to the executor while they rework."""
-    return (
-        case.events.filter(action=EventAction.RETURN)
-        .select_related("actor")
-        .order_by("-at", "-id")
-        .first()
     )
 
 

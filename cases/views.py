@@ -45,7 +45,6 @@ from .selectors import (
     case_answers,
     case_base_queryset,
     case_get_for_user,
-    case_last_return,
     case_notes,
     case_queue_counts,
     case_resident_files,
@@ -391,7 +390,12 @@ def _card_context(request, case, *, bound_form=None, message=None) -> dict:
         "answers": answers,
         "final_answer": final_answer,
         "interim_answers": [a for a in answers if a.kind == "interim"],
-        "last_return": case_last_return(case=case) if case.status == "in_progress" else None,
+        # The latest «возврат на доработку», from the timeline already read.
+        "last_return": (
+            next((e for e in reversed(events) if e.action == EventAction.RETURN), None)
+            if case.status == "in_progress"
+            else None
+        ),
         "answer_templates": (
             list(answer_templates_for(case=case))
             if "submit_answer" in allowed or "interim_answer" in allowed
