@@ -8,10 +8,11 @@ first) keeps what the user typed and says so.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -150,6 +151,9 @@ def case_list_view(request):
     context["saved_views"] = list(saved_views_for(user))
     context["view_query"] = saved_view_query(request.GET)
     context["can_export_personal"] = can_see_personal_data(user)
+    # The newest case shown, for the «new items» poll (from the rows already read).
+    shown = [case.received_at for case in context["rows"] if case.received_at]
+    context["newest_shown"] = max(shown).isoformat() if shown else ""
     template = "cases/_list_table.html" if request.htmx else "cases/list.html"
     return render(request, template, context)
 
@@ -160,6 +164,21 @@ def _export_query(request) -> str:
     for name in ("page", "after", "personal"):
         query.pop(name, None)
     return query.urlencode()
+
+
+@login_required
+@require_GET
+def case_list_new_count_view(request):
+    """«Новых: N»: how many cases of the list (same scope, queue and filters) came in after
+    ``since`` (the newest shown). One COUNT, polled by the page (``desk.js``) once a minute."""
+    since = parse_datetime(request.GET.get("since", ""))
+    if since is None:
+        return JsonResponse({"since": [_("Укажите время в формате ISO 8601.")]}, status=400)
+    base = case_base_queryset(user=request.user)
+    qs, filterset, _queue, _params = case_list_queryset(request, base)
+    if filterset.is_bound and filterset.errors:
+        return JsonResponse(filterset.errors, status=400)
+    return JsonResponse({"count": qs.filter(received_at__gt=since).order_by().count()})
 
 
 @login_required
