@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.case_list_view, name="list"),
     path("bulk-assign/", views.case_bulk_assign_view, name="bulk-assign"),
     path("export.<str:fmt>", views.case_list_export_view, name="export"),
+    path("list-settings/", views.list_settings_save_view, name="list-settings"),
     path("new-count/", views.case_list_new_count_view, name="new-count"),
     path("views/", views.saved_view_save_view, name="view-save"),
     path("views/<int:pk>/delete/", views.saved_view_delete_view, name="view-delete"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from deadlines.selectors import with_running_clocks
 from mcu.exceptions import DeskError, NotFound, StateConflict
+from mcu.models import ListSettings
 
 from . import services
 from .actions import ACTION_SPECS
@@ -55,6 +56,15 @@ from .selectors import (
 
 PAGE_SIZE = 50
 PAGE_SIZES = (25, 50, 100)
+# The columns a user may hide («Столбцы», kept in ``mcu.ListSettings``); the number and the
+# text always show, and «МО» for the observer.
+OPTIONAL_COLUMNS = {
+    "received": gettext_lazy("Поступило"),
+    "category": gettext_lazy("Категория"),
+    "organisation": gettext_lazy("Исполнитель"),
+    "status": gettext_lazy("Статус"),
+    "deadline": gettext_lazy("Срок"),
+}
 
 # The list's columns that sort: (ordering key, direction of the first click).
 SORTABLE = {
@@ -104,7 +114,10 @@ def case_list_view(request):
     qs, filterset, queue, params = case_list_queryset(
         request, with_running_clocks(case_base_queryset(user=user))
     )
-    page_size = _page_size(request)
+    # The user's own page size and columns: one more query (a row that may not exist).
+    prefs = ListSettings.objects.filter(user=user).first()
+    hidden = set(prefs.hidden_columns if prefs else ()) & set(OPTIONAL_COLUMNS)
+    page_size = _page_size(request, default=prefs.page_size if prefs else None)
     paginator = CappedPaginator(qs, page_size)
     cursor = cursor_decode(request.GET.get("after"))
     # The keyset only follows the default order (newest first).
@@ -137,8 +150,14 @@ def case_list_view(request):
         "queues": [(name, QUEUE_LABELS[name], counts.get(name, 0)) for name in available],
         "can_bulk_assign": can_bulk,
         "show_municipality": show_municipality,
-        # [Checkbox], number, received, [МО], text, category, executor, status, deadline.
-        "column_count": 7 + int(can_bulk) + int(show_municipality),
+        # [Checkbox], number, [received], [МО], text, [category, executor, status, deadline].
+        "column_count": 2
+        + len(OPTIONAL_COLUMNS)
+        - len(hidden)
+        + int(can_bulk)
+        + int(show_municipality),
+        "col": {name: name not in hidden for name in OPTIONAL_COLUMNS},
+        "optional_columns": [(n, label, n not in hidden) for n, label in OPTIONAL_COLUMNS.items()],
         "sort": _sort_links(ordering),
         "chips": _filter_chips(filterset),
         "filter_errors": _filter_errors(filterset),
@@ -234,12 +253,44 @@ def case_list_export_view(request, fmt: str):
     return case_export_response(fmt, rows, filename=filename)
 
 
-def _page_size(request) -> int:
+def _page_size(request, *, default: int | None = None) -> int:
+    """``per_page`` of the query, else the user's own (``ListSettings``), else 25."""
+    default = default if default in PAGE_SIZES else PAGE_SIZE
     try:
-        size = int(request.GET.get("per_page", PAGE_SIZE))
+        size = int(request.GET.get("per_page", default))
     except ValueError:
-        return PAGE_SIZE
-    return size if size in PAGE_SIZES else PAGE_SIZE
+        return default
+    return size if size in PAGE_SIZES else default
+
+
+@login_required
+@require_POST
+def list_settings_save_view(request):
+    """«Столбцы»: the user's page size and shown columns, kept for the next visit."""
+    try:
+        page_size = int(request.POST.get("per_page", ""))
+    except ValueError:
+        page_size = 0
+    if page_size not in PAGE_SIZES:
+        return HttpResponse(_("per_page: выберите 25, 50 или 100 строк на странице."), status=400)
+    shown = set(request.POST.getlist("columns"))
+    unknown = shown - set(OPTIONAL_COLUMNS)
+    if unknown:
+        return HttpResponse(
+            _("columns: неизвестные столбцы: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+            status=400,
+        )
+    ListSettings.objects.update_or_create(
+        user=request.user,
+        defaults={
+            "page_size": page_size,
+            "hidden_columns": [name for name in OPTIONAL_COLUMNS if name not in shown],
+        },
+    )
+    messages.success(request, _("Настройки списка сохранены"))
+    query = QueryDict(request.POST.get("query", "")).copy()
+    query.pop("per_page", None)
+    return redirect(f"{reverse('cases:list')}?{query.urlencode()}")
 
 
 def _sort_links(ordering: str) -> dict:

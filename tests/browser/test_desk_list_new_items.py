@@ -49,3 +49,21 @@ def test_new_items_are_counted_and_the_refresh_keeps_the_ticks(page, live_server
     assert not page.get_by_label(f"Отметить {made[0].registration_number}").is_checked()
     assert "Отмечено: 1" in page.locator("form[data-bulk]").inner_text()
     assert indicator.is_hidden()
+
+
+def test_columns_and_page_size_are_remembered(page, live_server, world):
+    CaseFactory(municipality=world.mun, status="new", text="Яма у дома", received_at=timezone.now())
+    login(page, live_server, "administrator")
+    grid = page.locator("table.cases-grid thead")
+    assert "Категория" in grid.inner_text()
+    page.locator("[data-list-settings] summary").click()
+    settings = page.locator("[data-list-settings] form")
+    settings.get_by_label("Категория").uncheck()
+    settings.locator("select[name=per_page]").select_option("100")
+    settings.get_by_role("button", name="Запомнить").click()
+    page.wait_for_load_state()
+    assert "Категория" not in page.locator("table.cases-grid thead").inner_text()
+    # The next visit, with no query, keeps both.
+    page.goto(f"{live_server.url}/cases/")
+    assert "Категория" not in page.locator("table.cases-grid thead").inner_text()
+    assert page.locator("#id_per_page").input_value() == "100"
