@@ -8,10 +8,11 @@ first) keeps what the user typed and says so.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from deadlines.selectors import with_running_clocks
 from mcu.exceptions import DeskError, NotFound, StateConflict
+from mcu.models import ListSettings
 
 from . import services
 from .actions import ACTION_SPECS
@@ -53,6 +55,15 @@ from .selectors import (
 
 PAGE_SIZE = 50
 PAGE_SIZES = (25, 50, 100)
+# The columns a user may hide («Столбцы», kept in ``mcu.ListSettings``); the number and the
+# text always show, and «МО» for the observer.
+OPTIONAL_COLUMNS = {
+    "received": gettext_lazy("Поступило"),
+    "category": gettext_lazy("Категория"),
+    "organisation": gettext_lazy("Исполнитель"),
+    "status": gettext_lazy("Статус"),
+    "deadline": gettext_lazy("Срок"),
+}
 
 # The list's columns that sort: (ordering key, direction of the first click).
 SORTABLE = {
@@ -102,7 +113,10 @@ def case_list_view(request):
     qs, filterset, queue, params = case_list_queryset(
         request, with_running_clocks(case_base_queryset(user=user))
     )
-    page_size = _page_size(request)
+    # The user's own page size and columns: one more query (a row that may not exist).
+    prefs = ListSettings.objects.filter(user=user).first()
+    hidden = set(prefs.hidden_columns if prefs else ()) & set(OPTIONAL_COLUMNS)
+    page_size = _page_size(request, default=prefs.page_size if prefs else None)
     paginator = CappedPaginator(qs, page_size)
     cursor = cursor_decode(request.GET.get("after"))
     # The keyset only follows the default order (newest first).
@@ -135,8 +149,14 @@ def case_list_view(request):
         "queues": [(name, QUEUE_LABELS[name], counts.get(name, 0)) for name in available],
         "can_bulk_assign": can_bulk,
         "show_municipality": show_municipality,
-        # [Checkbox], number, received, [МО], text, category, executor, status, deadline.
-        "column_count": 7 + int(can_bulk) + int(show_municipality),
+        # [Checkbox], number, [received], [МО], text, [category, executor, status, deadline].
+        "column_count": 2
+        + len(OPTIONAL_COLUMNS)
+        - len(hidden)
+        + int(can_bulk)
+        + int(show_municipality),
+        "col": {name: name not in hidden for name in OPTIONAL_COLUMNS},
+        "optional_columns": [(n, label, n not in hidden) for n, label in OPTIONAL_COLUMNS.items()],
         "sort": _sort_links(ordering),
         "chips": _filter_chips(filterset),
         "filter_errors": _filter_errors(filterset),
@@ -149,6 +169,9 @@ def case_list_view(request):
     context["saved_views"] = list(saved_views_for(user))
     context["view_query"] = saved_view_query(request.GET)
     context["can_export_personal"] = can_see_personal_data(user)
+    # The newest case shown, for the «new items» poll (from the rows already read).
+    shown = [case.received_at for case in context["rows"] if case.received_at]
+    context["newest_shown"] = max(shown).isoformat() if shown else ""
     template = "cases/_list_table.html" if request.htmx else "cases/list.html"
     return render(request, template, context)
 
@@ -159,6 +182,21 @@ def _export_query(request) -> str:
     for name in ("page", "after", "personal"):
         query.pop(name, None)
     return query.urlencode()
+
+
+@login_required
+@require_GET
+def case_list_new_count_view(request):
+    """«Новых: N»: how many cases of the list (same scope, queue and filters) came in after
+    ``since`` (the newest shown). One COUNT, polled by the page (``desk.js``) once a minute."""
+    since = parse_datetime(request.GET.get("since", ""))
+    if since is None:
+        return JsonResponse({"since": [_("Укажите время в формате ISO 8601.")]}, status=400)
+    base = case_base_queryset(user=request.user)
+    qs, filterset, _queue, _params = case_list_queryset(request, base)
+    if filterset.is_bound and filterset.errors:
+        return JsonResponse(filterset.errors, status=400)
+    return JsonResponse({"count": qs.filter(received_at__gt=since).order_by().count()})
 
 
 @login_required
@@ -214,12 +252,44 @@ def case_list_export_view(request, fmt: str):
     return case_export_response(fmt, rows, filename=filename)
 
 
-def _page_size(request) -> int:
+def _page_size(request, *, default: int | None = None) -> int:
+    """``per_page`` of the query, else the user's own (``ListSettings``), else 25."""
+    default = default if default in PAGE_SIZES else PAGE_SIZE
     try:
-        size = int(request.GET.get("per_page", PAGE_SIZE))
+        size = int(request.GET.get("per_page", default))
     except ValueError:
-        return PAGE_SIZE
-    return size if size in PAGE_SIZES else PAGE_SIZE
+        return default
+    return size if size in PAGE_SIZES else default
+
+
+@login_required
+@require_POST
+def list_settings_save_view(request):
+    """«Столбцы»: the user's page size and shown columns, kept for the next visit."""
+    try:
+        page_size = int(request.POST.get("per_page", ""))
+    except ValueError:
+        page_size = 0
+    if page_size not in PAGE_SIZES:
+        return HttpResponse(_("per_page: выберите 25, 50 или 100 строк на странице."), status=400)
+    shown = set(request.POST.getlist("columns"))
+    unknown = shown - set(OPTIONAL_COLUMNS)
+    if unknown:
+        return HttpResponse(
+            _("columns: неизвестные столбцы: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+            status=400,
+        )
+    ListSettings.objects.update_or_create(
+        user=request.user,
+        defaults={
+            "page_size": page_size,
+            "hidden_columns": [name for name in OPTIONAL_COLUMNS if name not in shown],
+        },
+    )
+    messages.success(request, _("Настройки списка сохранены"))
+    query = QueryDict(request.POST.get("query", "")).copy()
+    query.pop("per_page", None)
+    return redirect(f"{reverse('cases:list')}?{query.urlencode()}")
 
 
 def _sort_links(ordering: str) -> dict:

@@ -451,3 +451,24 @@ class ApiToken(models.Model):
 
     def is_valid(self, now=None) -> bool:
         return self.state(now) in ("active", "grace")
+
+
+class ListSettings(models.Model):
+    """A user's own choice for the case list (#11): rows per page and the columns hidden.
+    Absent until the user changes something; the list's defaults apply until then."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="list_settings",
+        verbose_name=_("пользователь"),
+    )
+    page_size = models.PositiveSmallIntegerField(_("строк на странице"), null=True, blank=True)
+    hidden_columns = models.JSONField(_("скрытые столбцы"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("настройки списка")
+        verbose_name_plural = _("настройки списка")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -131,6 +131,10 @@ MATRIX: dict[str, Row] = {
     "notifications-read": Row(every(302), method="post"),
     "cases:list": Row(every(200, anonymous=302)),
     "cases:export": Row(every(200, anonymous=302), kwargs={"fmt": "csv"}),
+    # Without ``per_page`` nothing is kept: 400 naming the field.
+    "cases:list-settings": Row(every(400, anonymous=302), method="post"),
+    # Without ``since`` the poll is refused, naming the field.
+    "cases:new-count": Row(every(400, anonymous=302)),
     # Without a name nothing is saved: back to the list with the message.
     "cases:view-save": Row(every(302), method="post"),
     "cases:view-delete": Row(every(404, anonymous=302), kwargs={"pk": 10**9}, method="post"),

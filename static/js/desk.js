@@ -223,6 +223,43 @@
     window.getSelection && window.getSelection().removeAllRanges();
   }
 
+  // «Новых: N — обновить»: the list asks once a minute how many cases of the same query
+  // came in after the newest shown; the refresh swaps the table and keeps the ticks.
+  function newItemsCheck() {
+    var box = document.querySelector("[data-new-items]");
+    var table = document.querySelector("#case-table table[data-newest]");
+    if (!box || !table || !table.getAttribute("data-newest")) return;
+    var query = new URLSearchParams(window.location.search);
+    ["page", "after"].forEach(function (k) { query.delete(k); });
+    query.set("since", table.getAttribute("data-newest"));
+    fetch(box.getAttribute("data-url") + "?" + query.toString(), {
+      headers: { Accept: "application/json" }, credentials: "same-origin",
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+      if (!data) return;
+      box.querySelector("[data-new-items-count]").textContent = data.count;
+      box.hidden = !data.count;
+    }, function () { /* offline: try again next time */ });
+  }
+  // Also on demand (``desk:new-items-check``): a test need not wait a minute.
+  document.addEventListener("desk:new-items-check", newItemsCheck);
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest && evt.target.closest("[data-new-items-refresh]");
+    if (!btn || !window.htmx) return;
+    var ticked = Array.prototype.filter.call(bulkBoxes(), function (b) { return b.checked; })
+      .map(function (b) { return b.value; });
+    htmx.ajax("GET", window.location.pathname + window.location.search, {
+      target: "#case-table", swap: "innerHTML",
+    }).then(function () {
+      bulkBoxes().forEach(function (b) { if (ticked.indexOf(b.value) !== -1) b.checked = true; });
+      bulkUpdate();
+      document.querySelector("[data-new-items]").hidden = true;
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.querySelector("[data-new-items]");
+    if (box) setInterval(newItemsCheck, parseInt(box.getAttribute("data-poll-ms"), 10) || 60000);
+  });
+
   // After the table is swapped: the selection is gone with the old rows; the bar follows.
   document.addEventListener("htmx:afterSwap", function () { bulkUpdate(); });
   document.addEventListener("DOMContentLoaded", function () {

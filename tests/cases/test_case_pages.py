@@ -313,8 +313,9 @@ def test_list_query_count_does_not_grow_with_rows(
         drive(make_case(), "assigned")
     client = as_(world.users["administrator"])
     client.get("/cases/", {"ordering": "deadline"})  # warm the municipality's calendar
-    # 15: the page reads the person's saved views too (cases/saved_views.py).
-    with django_assert_max_num_queries(15) as small:
+    # 16: the page reads the person's saved views (cases/saved_views.py) and their own
+    # page size and columns (mcu.ListSettings) too.
+    with django_assert_max_num_queries(16) as small:
         client.get("/cases/", {"ordering": "deadline"})
     for _ in range(12):
         drive(make_case(), "assigned")
