@@ -19,8 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from deadlines.selectors import with_running_clocks
-from mcu.exceptions import DeskError, NotFound, StateConflict
-from mcu.models import ListSettings
+from mcu.exceptions import DeskError, InvalidInput, NotFound, StateConflict
 
 from . import services
 from .actions import ACTION_SPECS
@@ -39,7 +38,17 @@ from .pagination import (
 )
 from .permissions import can_see_personal_data
 from .queues import QUEUE_LABELS, queue_apply, queues_for
-from .saved_views import saved_view_delete, saved_view_query, saved_view_save, saved_views_for
+from .saved_views import (
+    OPTIONAL_COLUMNS,
+    PAGE_SIZE,
+    PAGE_SIZES,
+    list_settings_for,
+    list_settings_save,
+    saved_view_delete,
+    saved_view_query,
+    saved_view_save,
+    saved_views_for,
+)
 from .selectors import (
     answer_template_get,
     answer_templates_for,
@@ -52,18 +61,6 @@ from .selectors import (
     case_resident_files,
     case_timeline,
 )
-
-PAGE_SIZE = 50
-PAGE_SIZES = (25, 50, 100)
-# The columns a user may hide («Столбцы», kept in ``mcu.ListSettings``); the number and the
-# text always show, and «МО» for the observer.
-OPTIONAL_COLUMNS = {
-    "received": gettext_lazy("Поступило"),
-    "category": gettext_lazy("Категория"),
-    "organisation": gettext_lazy("Исполнитель"),
-    "status": gettext_lazy("Статус"),
-    "deadline": gettext_lazy("Срок"),
-}
 
 # The list's columns that sort: (ordering key, direction of the first click).
 SORTABLE = {
@@ -114,7 +111,7 @@ def case_list_view(request):
         request, with_running_clocks(case_base_queryset(user=user))
     )
     # The user's own page size and columns: one more query (a row that may not exist).
-    prefs = ListSettings.objects.filter(user=user).first()
+    prefs = list_settings_for(user)
     hidden = set(prefs.hidden_columns if prefs else ()) & set(OPTIONAL_COLUMNS)
     page_size = _page_size(request, default=prefs.page_size if prefs else None)
     paginator = CappedPaginator(qs, page_size)
@@ -267,25 +264,13 @@ def _page_size(request, *, default: int | None = None) -> int:
 def list_settings_save_view(request):
     """«Столбцы»: the user's page size and shown columns, kept for the next visit."""
     try:
-        page_size = int(request.POST.get("per_page", ""))
-    except ValueError:
-        page_size = 0
-    if page_size not in PAGE_SIZES:
-        return HttpResponse(_("per_page: выберите 25, 50 или 100 строк на странице."), status=400)
-    shown = set(request.POST.getlist("columns"))
-    unknown = shown - set(OPTIONAL_COLUMNS)
-    if unknown:
-        return HttpResponse(
-            _("columns: неизвестные столбцы: %(names)s.") % {"names": ", ".join(sorted(unknown))},
-            status=400,
+        list_settings_save(
+            user=request.user,
+            per_page=request.POST.get("per_page", ""),
+            shown=request.POST.getlist("columns"),
         )
-    ListSettings.objects.update_or_create(
-        user=request.user,
-        defaults={
-            "page_size": page_size,
-            "hidden_columns": [name for name in OPTIONAL_COLUMNS if name not in shown],
-        },
-    )
+    except InvalidInput as exc:
+        return HttpResponse(str(exc.message), status=400)
     messages.success(request, _("Настройки списка сохранены"))
     query = QueryDict(request.POST.get("query", "")).copy()
     query.pop("per_page", None)
