@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -18,6 +19,8 @@ __all__ = [
     "deadline_reassign_allowed",
     "deadline_rule_for",
     "deadline_rules_active",
+    "deadline_rules_forget",
+    "deadline_rules_version",
     "deadline_running",
     "deadlines_for_case",
     "has_running_clocks",
@@ -113,15 +116,54 @@ def case_overdue_condition(now: datetime | None = None) -> Q:
 # ---------------------------------------------------------------------------------------
 
 
+# The active rules per process, keyed by the version of the rule tables: every clock start
+# asks for them (an item taken in, an assignment, a publication), and they change a few
+# times a year.
+_rules_cached: tuple[tuple, list[DeadlineRule]] | None = None
+
+
+def deadline_rules_version() -> tuple:
+    """A value that changes with any write to the rules, their categories or the policies
+    (one query of counts and latest edits; the admin saves a rule again after its
+    categories, ``deadline_config_save``, so a changed category list moves
+    ``updated_at`` too). Read on every use, with no TTL: a process never starts a clock
+    by a rule another process has already changed."""
+    parts = []
+    for model, stamped in (
+        (DeadlineRule, True),
+        (DeadlinePolicy, True),
+        (DeadlineRule.categories.through, False),
+    ):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+        if stamped:
+            parts.append(f"(SELECT MAX(updated_at) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(str(v) for v in cursor.fetchone())
+
+
+def deadline_rules_forget() -> None:
+    """Drop this process's cached rules (the services that edit them call it)."""
+    global _rules_cached
+    _rules_cached = None
+
+
 def deadline_rules_active(*, stage: str | None = None) -> list[DeadlineRule]:
-    """Active rules with their policy and category ids loaded (a handful of rows)."""
-    qs = DeadlineRule.objects.filter(is_active=True).select_related("policy")
-    if stage is not None:
-        qs = qs.filter(stage=stage)
-    rules = list(qs.prefetch_related("categories"))
-    for rule in rules:
-        rule.category_ids = frozenset(c.pk for c in rule.categories.all())
-    return rules
+    """Active rules with their policy and category ids loaded (a handful of rows), cached
+    per process by :func:`deadline_rules_version`. The rows are shared: read them only."""
+    global _rules_cached
+    version = deadline_rules_version()
+    cached = _rules_cached
+    if cached is None or cached[0] != version:
+        qs = DeadlineRule.objects.filter(is_active=True).select_related("policy")
+        rules = list(qs.prefetch_related("categories"))
+        for rule in rules:
+            rule.category_ids = frozenset(c.pk for c in rule.categories.all())
+        cached = _rules_cached = (version, rules)
+    if stage is None:
+        return list(cached[1])
+    return [rule for rule in cached[1] if rule.stage == stage]
 
 
 def _category_lineage(category_id: int | None, memo: dict | None = None) -> frozenset[int]:

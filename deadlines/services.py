@@ -41,7 +41,12 @@ from .models import (
     WorkInterval,
     WorkSchedule,
 )
-from .selectors import deadline_rule_for, deadline_rules_active, deadline_running
+from .selectors import (
+    deadline_rule_for,
+    deadline_rules_active,
+    deadline_rules_forget,
+    deadline_running,
+)
 from .sweep import SweepResult, deadlines_sweep
 
 __all__ = [
@@ -609,6 +614,7 @@ def deadline_config_save(*, obj, changed_fields=(), is_new: bool = False):
     if not (is_new and isinstance(obj, DeadlinePolicy)):
         recompute_request(**_config_scope(obj, changed_fields=changed_fields))
     calendars_invalidate()
+    deadline_rules_forget()
     return obj
 
 
@@ -629,6 +635,7 @@ def deadline_config_delete(*, objs) -> int:
             seen.add(key)
             recompute_request(**scope)
     calendars_invalidate()
+    deadline_rules_forget()
     return len(scopes)
 
 

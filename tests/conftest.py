@@ -144,8 +144,12 @@ def _fresh_calendar_version():
     the calendars built for the session's data are reused (building one takes ~40 ms).
     tests/deadlines, which edit calendars all the time, forget every calendar instead."""
     from deadlines import calendars
+    from deadlines.selectors import deadline_rules_forget
 
     calendars._version_seen = None
+    # The rules' version is counts and latest edits: a rolled-back test's rules under a
+    # frozen clock can leave the same version with other rows behind.
+    deadline_rules_forget()
 
 
 @pytest.fixture(autouse=True)

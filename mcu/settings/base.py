@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "mcu.apps.DeskStaticFilesConfig",  # django.contrib.staticfiles, without the unused ReDoc
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",

@@ -1,6 +1,7 @@
 """Production: ``DJANGO_ENV=production``. Refuses to start without a real key and hosts."""
 
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from .base import *  # noqa: F403
 from .env import env_bool, env_int, env_list, env_secret
@@ -21,6 +22,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Pages name static files through {% static %} (the hashed names); the unhashed copies
+# would only double the image and the compression time of collectstatic.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# Source maps are fetched only by a browser's developer tools: served as they are, not
+# compressed at build time (they are 3 MB of the 7 MB whitenoise would otherwise brotli).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -138,3 +138,33 @@ def test_priority_categories_of_pos_get_five_working_days(make_case):
     assert deadline_rule_for(case=make_case(kind="pos"), stage="answer").policy.code == (
         "pos.answer"
     )
+
+
+def test_cached_rules_follow_a_change_made_by_another_process(make_case, world):
+    """The rules are cached per process by the version of their tables: a second start
+    reads no rule rows, and an edit that bypasses this process's services (another
+    process, a shell ``update``) is seen at the next start, not a TTL later."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from deadlines.selectors import deadline_rules_active
+
+    case = make_case()
+    assert deadline_rule_for(case=case, stage="answer").policy.code == "incident.answer"
+    with CaptureQueriesContext(connection) as warm:
+        deadline_rules_active(stage="answer")
+    rule_reads = [q for q in warm.captured_queries if '"deadlines_deadlinerule".' in q["sql"]]
+    assert len(warm.captured_queries) == 1 and not rule_reads, warm.captured_queries
+
+    DeadlineRule.objects.filter(stage="answer", kind="incident", fast_track=None).update(
+        policy=_policy("hotline.answer"), updated_at=timezone.now() + timedelta(seconds=1)
+    )
+    assert deadline_rule_for(case=case, stage="answer").policy.code == "hotline.answer"
+    # A policy edited elsewhere: the cached rule's policy row is read again too.
+    DeadlinePolicy.objects.filter(code="hotline.answer").update(
+        amount=7, updated_at=timezone.now() + timedelta(seconds=2)
+    )
+    assert deadline_rule_for(case=case, stage="answer").policy.amount == 7

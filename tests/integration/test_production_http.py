@@ -11,6 +11,7 @@ SQLite built in ``tmp_path``; nothing outside the test's folder is touched.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -66,8 +67,12 @@ def production_server(tmp_path_factory):
         DATABASE_URL=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
     )
     python = sys.executable
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    # The two build steps need nothing of each other: run side by side.
+    steps = [
+        subprocess.Popen([python, "manage.py", *command], cwd=ROOT, env=env)
+        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"])
+    ]
+    assert [step.wait(timeout=300) for step in steps] == [0, 0]
     port = _free_port()
     server = subprocess.Popen(
         [python, "-m", "gunicorn", "mcu.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
@@ -108,6 +113,16 @@ def test_behind_the_tls_proxy_pages_carry_hsts_csp_and_no_cache(production_serve
     assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
+    # The page names its CSS by the hashed name (only hashed files are collected), and
+    # whitenoise serves it pre-compressed.
+    html = page.read().decode()
+    css = re.search(r'href="(/static/css/desk\.[0-9a-f]{12}\.css)"', html)
+    assert css, "the desk's stylesheet is not linked by its hashed name"
+    proxied = {"Host": "desk.example.org", "X-Forwarded-Proto": "https"}
+    asset = _get(f"{production_server}{css.group(1)}", **proxied, **{"Accept-Encoding": "br"})
+    assert asset.status == 200
+    assert asset.headers["Content-Encoding"] == "br"
+    assert _get(f"{production_server}/static/css/desk.css", **proxied).status == 404
     docs = _get(
         f"{production_server}/api/schema/",
         Host="desk.example.org",

@@ -124,3 +124,21 @@ def test_every_variable_the_settings_read_is_documented_in_env_example(settings)
     documented = (root / ".env.example").read_text(encoding="utf-8")
     assert read, "no variables found: the pattern is stale"
     assert sorted(v for v in read if v not in documented) == []
+
+
+def test_the_apps_module_keeps_its_own_config_and_static_leaves_out_redoc():
+    """``mcu/apps.py`` holds two configs: the desk's own must stay the app's default
+    (its ``ready`` makes the local folders), and collectstatic skips the unused ReDoc."""
+    from django.apps import apps
+    from django.contrib.staticfiles.finders import get_finders
+
+    from mcu.apps import DeskStaticFilesConfig, McuConfig
+
+    assert type(apps.get_app_config("mcu")) is McuConfig
+    static = apps.get_app_config("staticfiles")
+    assert type(static) is DeskStaticFilesConfig
+    collected = [
+        path for finder in get_finders() for path, _ in finder.list(static.ignore_patterns)
+    ]
+    assert any(p.startswith("drf_spectacular_sidecar/swagger-ui-dist/") for p in collected)
+    assert not any("/redoc/" in p for p in collected)
