@@ -11,8 +11,9 @@ received at 00:30 local of the next day is not.
 
 Each indicator has its formula in the docstring of ``INDICATORS`` entries and a Russian
 «как считается» text beside it, shown on the pages. The numbers come from a fixed number
-of queries whatever the number of organisations or categories: rows are fetched once per
-period and counted in Python.
+of queries whatever the number of organisations or categories: the rating's counts are
+grouped in the database by period and organisation (``_per_period``); the reports that
+need each case (TOP-5 samples, heat maps) fetch its rows once per period.
 """
 
 from __future__ import annotations
@@ -26,7 +27,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, Min, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import (
+    Count,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -403,9 +415,14 @@ class RatingRow:
     returned: int = 0
     reopened: int = 0
     repeated: int = 0
-    ratings: list[int] = field(default_factory=list)
+    ratings: int = 0  # residents' ratings given
+    ratings_sum: int = 0
+    ratings_low: int = 0  # at or below ``low_satisfaction_threshold()``
     answer_hours: list[float] = field(default_factory=list)
     first_reply_hours: list[float] = field(default_factory=list)
+    #: the answer and first-reply times were read (``_collect_periods(times=…)``): the
+    #: rating's own period has them, the history's earlier periods do not
+    times: bool = False
     score: float | None = None
     rank: int | None = None
     ranked: bool = False
@@ -442,12 +459,11 @@ class RatingRow:
 
     @property
     def satisfaction(self) -> float | None:
-        return statistics.fmean(self.ratings) if self.ratings else None
+        return self.ratings_sum / self.ratings if self.ratings else None
 
     @property
     def low_share(self) -> float | None:
-        limit = low_satisfaction_threshold()
-        return share(sum(1 for r in self.ratings if r <= limit), len(self.ratings))
+        return share(self.ratings_low, self.ratings)
 
     @property
     def rank_change(self) -> int | None:
@@ -495,7 +511,7 @@ class RatingRow:
             "returned_share": _round(self.returned_share, 4),
             "reopened": self.reopened,
             "reopened_share": _round(self.reopened_share, 4),
-            "ratings": len(self.ratings),
+            "ratings": self.ratings,
             "satisfaction": _round(self.satisfaction, 2),
             "low_share": _round(self.low_share, 4),
             "repeated": self.repeated,
@@ -506,6 +522,10 @@ class RatingRow:
             "rank_change": self.rank_change,
             "score_change": _round(self.score_change, 1),
         }
+
+
+#: the figures of ``RatingRow.as_dict`` that need the times (None without them)
+TIME_FIELDS = ("answer_hours_median", "answer_hours_p90", "first_reply_hours_median")
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -539,23 +559,62 @@ def _weights(table: dict[int | None, RatingWeights], municipality_id) -> tuple[d
 
 def _collect(scope: Scope, period: Period, orgs: list[Organisation]) -> dict:
     """Every per-organisation count of one period (``_collect_periods`` of one)."""
-    return _collect_periods(scope, [period], orgs)[0]
+    return _collect_periods(scope, [period], orgs, times=(0,))[0]
 
 
-def _collect_periods(scope: Scope, periods: list[Period], orgs: list[Organisation]) -> list[dict]:
-    """Every per-organisation count of each of ``periods`` (not overlapping), from one
-    fixed set of queries over the window they span — received, answers, first replies,
-    clocks, submitted answers, feedback — each row counted in the period its local date
-    (its municipality's zone) falls in. Six statements however many periods, so the
-    rating's change on the previous period and the 8-period history cost no more than
-    one period."""
+def _zones(scope: Scope) -> dict[str, tuple]:
+    """The scope's municipalities by zone: ``zone name → (zone, [municipality ids])``."""
+    zones: dict[str, tuple] = {}
+    for m in scope.municipalities:
+        zones.setdefault(str(m.zone), (m.zone, []))[1].append(m.pk)
+    return zones
+
+
+def _per_period(scope, qs, field_name: str, periods: list[Period], *, via: str, values, **counts):
+    """``qs`` counted in SQL per period and ``values`` (e.g. the organisation): rows of
+    ``(period index, *values, *counts)``. A row's period is the one its ``field``'s local
+    date falls in, in its municipality's zone — one statement per zone of the scope (one
+    for a municipality), whatever the number of periods or organisations."""
+    window = Period(min(p.date_from for p in periods), max(p.date_to for p in periods))
+    for zone, mun_ids in _zones(scope).values():
+        index = DbCase(
+            *(
+                When(_local__gte=p.date_from, _local__lte=p.date_to, then=Value(i))
+                for i, p in enumerate(periods)
+            ),
+            default=Value(-1),
+            output_field=IntegerField(),
+        )
+        rows = (
+            qs.filter(scope.in_period(window, field_name, via=via))
+            .filter(**{f"{via}municipality_id__in": mun_ids})
+            .annotate(_local=TruncDate(field_name, tzinfo=zone))
+            .annotate(_period=index)
+            .values("_period", *values)
+            .annotate(**counts)
+            .order_by()
+            .values_list("_period", *values, *counts)
+        )
+        for row in rows:
+            if row[0] >= 0:
+                yield row
+
+
+def _collect_periods(
+    scope: Scope, periods: list[Period], orgs: list[Organisation], *, times: Iterable[int] = ()
+) -> list[dict]:
+    """Every per-organisation count of each of ``periods`` (not overlapping), counted in
+    the database — received, answers, clocks, submitted answers, feedback — each row in
+    the period its local date (its municipality's zone) falls in: five grouped statements
+    per zone however many periods, so the rating's change on the previous period and the
+    8-period history cost about what one period does.
+
+    The answer and first-reply times (median, 90th percentile: working hours on the
+    municipality's calendar) are the one thing not summed: they are read answer by answer,
+    and only for the periods of ``times`` (indexes into ``periods``; the rating table's
+    period — the history and the previous period need only the score's counts)."""
     cases = scope.cases()
     muns = {m.pk: m for m in scope.municipalities}
-    window = Period(min(p.date_from for p in periods), max(p.date_to for p in periods))
-    day_index: dict[date, int] = {}
-    for i, p in enumerate(periods):
-        for k in range(p.days):
-            day_index[p.date_from + timedelta(days=k)] = i
     by_org: list[dict[int | None, RatingRow]] = []
     totals: list[RatingRow] = []
     for _p in periods:
@@ -567,140 +626,131 @@ def _collect_periods(scope: Scope, periods: list[Period], orgs: list[Organisatio
         )
         totals.append(RatingRow(organization=None, name=str(_("Итого"))))
 
-    def which(at: datetime, mun_id: int) -> int | None:
-        """The index of the period the moment's local date falls in (None: none)."""
-        return day_index.get(at.astimezone(muns[mun_id].zone).date())
-
     def rows_for(i: int, org_id) -> list[RatingRow]:
         row = by_org[i].get(org_id)
         return [totals[i], row] if row is not None else [totals[i]]
 
+    def add(i: int, org_id, **counts) -> None:
+        for row in rows_for(i, org_id):
+            for name, n in counts.items():
+                setattr(row, name, getattr(row, name) + (n or 0))
+
+    org = ["organisation_id"]
+    case_org = ["case__organisation_id"]
+
     # 1. received; repeated (Саратов п. 3.6: «повторно поступившим … в случае представления
     #    заявителем низкой оценки удовлетворенности»)
-    for at, mun_id, org_id, repeat_count, repeats_id in cases.filter(
-        scope.in_period(window, "received_at")
-    ).values_list(
-        "received_at", "municipality_id", "organisation_id", "repeat_count", "repeats_id"
-    ):
-        if (i := which(at, mun_id)) is None:
-            continue
-        for row in rows_for(i, org_id):
-            row.received += 1
-            if repeat_count or repeats_id:
-                row.repeated += 1
+    repeated = Q(repeat_count__gt=0) | Q(repeats_id__isnull=False)
+    for i, org_id, received, rep in _per_period(
+        scope, cases, "received_at", periods, via="", values=org,
+        received=Count("id"), repeated=Count("id", filter=repeated),
+    ):  # fmt: skip
+        add(i, org_id, received=received, repeated=rep)
 
-    # 2. answers published in the period: answered (final), interim, answer time
-    published = (
-        Answer.objects.filter(case__in=cases, published_at__isnull=False)
-        .filter(scope.in_period(window, "published_at", via="case__"))
+    # 2. answers published in the period: answered (final; a case once a period), interim
+    final, interim = Q(kind=Answer.Kind.FINAL), Q(kind=Answer.Kind.INTERIM)
+    published = Answer.objects.filter(case__in=cases, published_at__isnull=False)
+    for i, org_id, answered, n_interim in _per_period(
+        scope, published, "published_at", periods, via="case__", values=case_org,
+        answered=Count("case_id", distinct=True, filter=final),
+        interim=Count("id", filter=interim),
+    ):  # fmt: skip
+        add(i, org_id, answered=answered, interim=n_interim)
+
+    # 3. answer and promise clocks due in the period, through deadlines.state
+    clocks = (
+        Deadline.objects.filter(case__in=cases, stage__in=[Stage.ANSWER, Stage.PROMISE])
+        # Stopped without a breach (case rejected, forwarded): no longer an obligation.
+        .exclude(cancelled_at__isnull=False, met_at__isnull=True, breached_at__isnull=True)
+    )
+    breached = q_was_breached(scope.now)
+    answer, promise = Q(stage=Stage.ANSWER), Q(stage=Stage.PROMISE)
+    for i, org_id, due, overdue, on_time, broken in _per_period(
+        scope, clocks, "due_at", periods, via="case__", values=case_org,
+        answer_due=Count("id", filter=answer),
+        overdue=Count("id", filter=answer & breached),
+        on_time=Count("id", filter=answer & ~breached & Q(met_at__isnull=False)),
+        broken_promises=Count("id", filter=promise & breached),
+    ):  # fmt: skip
+        add(i, org_id, answer_due=due, overdue=overdue, on_time=on_time, broken_promises=broken)
+
+    # 4. final answers submitted in the period, and which of them were returned
+    submitted = Answer.objects.filter(case__in=cases, kind=Answer.Kind.FINAL)
+    for i, org_id, n, returned in _per_period(
+        scope, submitted, "created_at", periods, via="case__", values=case_org,
+        submitted=Count("id"), returned=Count("id", filter=Q(status=Answer.Status.RETURNED)),
+    ):  # fmt: skip
+        add(i, org_id, submitted=n, returned=returned)
+
+    # 5. the residents' feedback given in the period: ratings and reopenings
+    rated = Q(rating__isnull=False)
+    low = rated & Q(rating__lte=low_satisfaction_threshold())
+    for i, org_id, reopened, n, total, n_low in _per_period(
+        scope, Feedback.objects.filter(case__in=cases), "at", periods, via="case__",
+        values=case_org,
+        reopened=Count("id", filter=Q(reopened=True)),
+        ratings=Count("id", filter=rated),
+        ratings_sum=Sum("rating", filter=rated),
+        ratings_low=Count("id", filter=low),
+    ):  # fmt: skip
+        add(i, org_id, reopened=reopened, ratings=n, ratings_sum=total, ratings_low=n_low)
+
+    # 6. the times, for the periods that show them
+    for i in sorted(set(times)):
+        for row in [totals[i], *by_org[i].values()]:
+            row.times = True
+        _collect_times(scope, cases, periods[i], muns, lambda org_id, i=i: rows_for(i, org_id))
+
+    return [{"rows": list(by_org[i].values()), "total": totals[i]} for i in range(len(periods))]
+
+
+def _collect_times(scope: Scope, cases, period: Period, muns: dict, rows_for) -> None:
+    """Answer time (receipt → the case's first final answer published in the period) and
+    first-reply time (receipt → its first published answer of any kind, when that falls
+    in the period), in working hours of the municipality's calendar."""
+    seen: set[int] = set()
+    for case_id, at, org_id, received_at, mun_id in (
+        Answer.objects.filter(case__in=cases, published_at__isnull=False, kind=Answer.Kind.FINAL)
+        .filter(scope.in_period(period, "published_at", via="case__"))
         .values_list(
             "case_id",
-            "kind",
             "published_at",
             "case__organisation_id",
             "case__received_at",
             "case__municipality_id",
         )
         .order_by("published_at", "pk")
-    )
-    answered_cases: set[tuple[int, int]] = set()
-    for case_id, kind, at, org_id, received_at, mun_id in published:
-        if (i := which(at, mun_id)) is None:
+    ):
+        if case_id in seen:
             continue
-        if kind == Answer.Kind.INTERIM:
-            for row in rows_for(i, org_id):
-                row.interim += 1
-            continue
-        if (i, case_id) in answered_cases:
-            continue
-        answered_cases.add((i, case_id))
+        seen.add(case_id)
         hours = _working_hours(received_at, at, muns[mun_id])
-        for row in rows_for(i, org_id):
-            row.answered += 1
-            if hours is not None:
+        if hours is not None:
+            for row in rows_for(org_id):
                 row.answer_hours.append(hours)
 
-    # 3. first replies: the first published answer of a case, if it falls in the period
-    published_in_window = Answer.objects.filter(published_at__isnull=False).filter(
-        scope.in_period(window, "published_at", via="case__")
+    published_in_period = Answer.objects.filter(published_at__isnull=False).filter(
+        scope.in_period(period, "published_at", via="case__")
     )
     first = (
         Answer.objects.filter(
             case__in=cases,
             published_at__isnull=False,
-            case_id__in=published_in_window.values("case_id"),
+            case_id__in=published_in_period.values("case_id"),
         )
         .values("case_id", "case__organisation_id", "case__received_at", "case__municipality_id")
         .order_by("case_id")
         .annotate(first=Min("published_at"))
-        .values_list(
-            "case_id",
-            "first",
-            "case__organisation_id",
-            "case__received_at",
-            "case__municipality_id",
-        )
+        .values_list("first", "case__organisation_id", "case__received_at", "case__municipality_id")
     )
-    for _case_id, at, org_id, received_at, mun_id in first:
-        if (i := which(at, mun_id)) is None:
+    for at, org_id, received_at, mun_id in first:
+        start, end = period.bounds(muns[mun_id].zone)
+        if not start <= at < end:
             continue
         hours = _working_hours(received_at, at, muns[mun_id])
-        if hours is None:
-            continue
-        for row in rows_for(i, org_id):
-            row.first_reply_hours.append(hours)
-
-    # 4. answer and promise clocks due in the period, through deadlines.state
-    clocks = (
-        Deadline.objects.filter(case__in=cases, stage__in=[Stage.ANSWER, Stage.PROMISE])
-        .filter(scope.in_period(window, "due_at", via="case__"))
-        # Stopped without a breach (case rejected, forwarded): no longer an obligation.
-        .exclude(cancelled_at__isnull=False, met_at__isnull=True, breached_at__isnull=True)
-        .annotate(was_breached=ExpressionWrapper(q_was_breached(scope.now), BooleanField()))
-        .values_list(
-            "due_at", "case__municipality_id", "stage", "case__organisation_id", "met_at",
-            "was_breached",
-        )
-    )  # fmt: skip
-    for due_at, mun_id, stage, org_id, met_at, was_breached in clocks:
-        if (i := which(due_at, mun_id)) is None:
-            continue
-        for row in rows_for(i, org_id):
-            if stage == Stage.PROMISE:
-                row.broken_promises += int(was_breached)
-                continue
-            row.answer_due += 1
-            if was_breached:
-                row.overdue += 1
-            elif met_at is not None:
-                row.on_time += 1
-
-    # 5. final answers submitted in the period, and which of them were returned
-    for at, mun_id, org_id, status in (
-        Answer.objects.filter(case__in=cases, kind=Answer.Kind.FINAL)
-        .filter(scope.in_period(window, "created_at", via="case__"))
-        .values_list("created_at", "case__municipality_id", "case__organisation_id", "status")
-    ):
-        if (i := which(at, mun_id)) is None:
-            continue
-        for row in rows_for(i, org_id):
-            row.submitted += 1
-            row.returned += int(status == Answer.Status.RETURNED)
-
-    # 6. the residents' feedback given in the period: ratings and reopenings
-    for at, mun_id, org_id, rating, reopened in (
-        Feedback.objects.filter(case__in=cases)
-        .filter(scope.in_period(window, "at", via="case__"))
-        .values_list("at", "case__municipality_id", "case__organisation_id", "rating", "reopened")
-    ):
-        if (i := which(at, mun_id)) is None:
-            continue
-        for row in rows_for(i, org_id):
-            row.reopened += int(reopened)
-            if rating is not None:
-                row.ratings.append(rating)
-
-    return [{"rows": list(by_org[i].values()), "total": totals[i]} for i in range(len(periods))]
+        if hours is not None:
+            for row in rows_for(org_id):
+                row.first_reply_hours.append(hours)
 
 
 def _rank(rows: list[RatingRow], weights_table) -> None:
@@ -748,7 +798,7 @@ def rating_rows(*, scope: Scope, period: Period) -> Rating:
     """
     orgs = scope.organisations()
     weights_table = _weights_for(scope.municipalities)
-    prev, current = _collect_periods(scope, [period.previous(), period], orgs)
+    prev, current = _collect_periods(scope, [period.previous(), period], orgs, times=(1,))
     return _rating_of(scope, period, current, prev, weights_table)
 
 
@@ -1291,7 +1341,9 @@ def rating_history(
     todo = periods[:-1] if last is not None else periods
     orgs = scope.organisations()
     weights_table = _weights_for(scope.municipalities)
-    counts = _collect_periods(scope, [periods[0].previous(), *todo], orgs)
+    # The times (medians) only for a last period computed here: the sparklines read scores.
+    times = () if last is not None else (len(todo),)
+    counts = _collect_periods(scope, [periods[0].previous(), *todo], orgs, times=times)
     ratings = [
         _rating_of(scope, p, counts[i + 1], counts[i], weights_table) for i, p in enumerate(todo)
     ]

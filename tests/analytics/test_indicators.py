@@ -41,7 +41,7 @@ def test_every_indicator_of_an_organisation_on_the_hand_made_data(dataset, world
     assert a.returned_share == pytest.approx(1 / 3)
     # c2 reopened by the rating of 1 (≤ 2): 1 of 2 answered
     assert (a.reopened, a.reopened_share) == (1, 0.5)
-    assert a.ratings == [1]
+    assert a.ratings == 1
     assert (a.satisfaction, a.low_share) == (1.0, 1.0)
     assert a.repeated == 1
     # 100 × (40·0.5 + 20·0.5 + 15·(2/3) + 10·0.5 + 15·0) / 100
