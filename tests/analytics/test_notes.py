@@ -213,3 +213,21 @@ def test_pages_list_read_edit_approve_download(world, client):
     client.force_login(u["executor"])
     assert client.get(reverse("analytics:note", args=[note.pk])).status_code == 404
     assert client.get(url).status_code == 403
+
+
+def test_approval_times_are_the_municipalitys_own_for_every_reader(dataset, world):
+    """A note of Междуреченск (МСК+4) approved at 00:30 local on 10 February: the list, the
+    note's history and the document say 10.02.2026, also to a reader whose own zone is
+    Moscow (where it is still the 9th) — the note belongs to its municipality's day."""
+    note, _ = services.note_create(municipality=world.mun, kind="weekly", period="2026-W06")
+    services.note_approve(pk=note.pk, actor=world.users["curator"], now=local(10, 0, 30))
+    note.refresh_from_db()
+    assert note.approved_at.astimezone(zoneinfo.ZoneInfo("Europe/Moscow")).day == 9
+    reader = world.users["observer"]
+    listing = _get(world, reader.username, reverse("analytics:notes")).content.decode()
+    assert "10.02.2026 00:30 (МСК+4)" in listing
+    page = _get(world, reader.username, reverse("analytics:note", args=[note.pk]))
+    assert "10.02.2026 00:30 (МСК+4)" in page.content.decode()
+    html = reverse("analytics:note-download", args=[note.pk, "html"])
+    document = _get(world, reader.username, html).content.decode()
+    assert "10.02.2026" in document and "09.02.2026" not in document.split("Утвердил")[-1]
