@@ -100,7 +100,7 @@ def _run(
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory):
+def desk(tmp_path_factory, sqlite_template):
     tmp = tmp_path_factory.mktemp("contract")
     env = desk_env(tmp)
     # The throttles would answer most generated requests with 429 and leave the logic
@@ -110,7 +110,7 @@ def desk(tmp_path_factory):
         INGEST_BATCH_THROTTLE_RATE="100000/min",
         OPEN311_THROTTLE_RATE="100000/min",
     )
-    seeded = migrate_and_seed(env)
+    seeded = migrate_and_seed(env, sqlite_template)
     with gunicorn(env, workers=1, threads=2, log=tmp / "gunicorn.log") as base:
         yield base, seeded, tmp
 

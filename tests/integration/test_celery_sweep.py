@@ -14,6 +14,7 @@ Redis: ``REDIS_URL``, default ``redis://127.0.0.1:6379/15``; skipped if unreacha
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -128,7 +129,7 @@ def _breach_rows(db: Path, deadline_id: int):
     )
 
 
-def test_worker_with_beat_marks_and_notifies_a_breach_once(tmp_path):
+def test_worker_with_beat_marks_and_notifies_a_breach_once(tmp_path, sqlite_template):
     _redis_or_skip()
     env = _env(tmp_path)
     db = tmp_path / "desk.sqlite3"
@@ -140,7 +141,7 @@ def test_worker_with_beat_marks_and_notifies_a_breach_once(tmp_path):
         "text": True,
         "timeout": 240,
     }
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+    shutil.copyfile(sqlite_template, db)  # migrated (tests/integration/conftest.py)
     first = int(subprocess.run([sys.executable, "-c", SEED, "IT-1"], **run).stdout.split()[-1])
 
     log = tmp_path / "worker.log"

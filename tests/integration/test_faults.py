@@ -81,11 +81,11 @@ def _rows(db: Path, sql: str, *params):
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
+def seeded(tmp_path_factory, sqlite_template):
     """A migrated, seeded SQLite desk, copied by each test that changes it."""
     tmp = tmp_path_factory.mktemp("faults")
     env = desk_env(tmp)
-    data = migrate_and_seed(env)
+    data = migrate_and_seed(env, sqlite_template)
     return tmp / "desk.sqlite3", data
 
 
