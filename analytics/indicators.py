@@ -129,6 +129,16 @@ class Scope:
             qs = qs.filter(category_id__in=Category.subtree_of([self.sector.pk]))
         return qs
 
+    def case_q(self, *, via: str) -> Q:
+        """``cases()`` as a condition on the case a row joins (``via="case__"``): the same
+        set, checked on the joined row rather than against a list of every visible case."""
+        q = Q(**{f"{via}municipality_id__in": [m.pk for m in self.municipalities]})
+        if self.user is not None:
+            q &= Case.objects.visibility_q(self.user, via=via)
+        if self.sector is not None:
+            q &= Q(**{f"{via}category_id__in": Category.subtree_of([self.sector.pk])})
+        return q
+
     def in_period(self, period: Period, field_name: str, *, via: str = "") -> Q:
         """``field`` inside the period, each municipality's local midnights its own."""
         q = Q(pk__in=[])
@@ -635,6 +645,7 @@ def _collect_periods(
             for name, n in counts.items():
                 setattr(row, name, getattr(row, name) + (n or 0))
 
+    joined = scope.case_q(via="case__")  # the rows of the scope's cases, on the join
     org = ["organisation_id"]
     case_org = ["case__organisation_id"]
 
@@ -649,7 +660,7 @@ def _collect_periods(
 
     # 2. answers published in the period: answered (final; a case once a period), interim
     final, interim = Q(kind=Answer.Kind.FINAL), Q(kind=Answer.Kind.INTERIM)
-    published = Answer.objects.filter(case__in=cases, published_at__isnull=False)
+    published = Answer.objects.filter(joined, published_at__isnull=False)
     for i, org_id, answered, n_interim in _per_period(
         scope, published, "published_at", periods, via="case__", values=case_org,
         answered=Count("case_id", distinct=True, filter=final),
@@ -659,7 +670,7 @@ def _collect_periods(
 
     # 3. answer and promise clocks due in the period, through deadlines.state
     clocks = (
-        Deadline.objects.filter(case__in=cases, stage__in=[Stage.ANSWER, Stage.PROMISE])
+        Deadline.objects.filter(joined, stage__in=[Stage.ANSWER, Stage.PROMISE])
         # Stopped without a breach (case rejected, forwarded): no longer an obligation.
         .exclude(cancelled_at__isnull=False, met_at__isnull=True, breached_at__isnull=True)
     )
@@ -675,7 +686,7 @@ def _collect_periods(
         add(i, org_id, answer_due=due, overdue=overdue, on_time=on_time, broken_promises=broken)
 
     # 4. final answers submitted in the period, and which of them were returned
-    submitted = Answer.objects.filter(case__in=cases, kind=Answer.Kind.FINAL)
+    submitted = Answer.objects.filter(joined, kind=Answer.Kind.FINAL)
     for i, org_id, n, returned in _per_period(
         scope, submitted, "created_at", periods, via="case__", values=case_org,
         submitted=Count("id"), returned=Count("id", filter=Q(status=Answer.Status.RETURNED)),
@@ -686,7 +697,7 @@ def _collect_periods(
     rated = Q(rating__isnull=False)
     low = rated & Q(rating__lte=low_satisfaction_threshold())
     for i, org_id, reopened, n, total, n_low in _per_period(
-        scope, Feedback.objects.filter(case__in=cases), "at", periods, via="case__",
+        scope, Feedback.objects.filter(joined), "at", periods, via="case__",
         values=case_org,
         reopened=Count("id", filter=Q(reopened=True)),
         ratings=Count("id", filter=rated),
@@ -699,18 +710,18 @@ def _collect_periods(
     for i in sorted(set(times)):
         for row in [totals[i], *by_org[i].values()]:
             row.times = True
-        _collect_times(scope, cases, periods[i], muns, lambda org_id, i=i: rows_for(i, org_id))
+        _collect_times(scope, joined, periods[i], muns, lambda org_id, i=i: rows_for(i, org_id))
 
     return [{"rows": list(by_org[i].values()), "total": totals[i]} for i in range(len(periods))]
 
 
-def _collect_times(scope: Scope, cases, period: Period, muns: dict, rows_for) -> None:
+def _collect_times(scope: Scope, joined: Q, period: Period, muns: dict, rows_for) -> None:
     """Answer time (receipt → the case's first final answer published in the period) and
     first-reply time (receipt → its first published answer of any kind, when that falls
     in the period), in working hours of the municipality's calendar."""
     seen: set[int] = set()
     for case_id, at, org_id, received_at, mun_id in (
-        Answer.objects.filter(case__in=cases, published_at__isnull=False, kind=Answer.Kind.FINAL)
+        Answer.objects.filter(joined, published_at__isnull=False, kind=Answer.Kind.FINAL)
         .filter(scope.in_period(period, "published_at", via="case__"))
         .values_list(
             "case_id",
@@ -734,7 +745,7 @@ def _collect_times(scope: Scope, cases, period: Period, muns: dict, rows_for) ->
     )
     first = (
         Answer.objects.filter(
-            case__in=cases,
+            joined,
             published_at__isnull=False,
             case_id__in=published_in_period.values("case_id"),
         )

@@ -355,6 +355,14 @@ class Answer(models.Model):
                 condition=Q(kind="interim", status="submitted"),
                 name="answer_pending_interim",
             ),
+            # The analytics count answers by when they were published and submitted
+            # (analytics.indicators): a range of the period, not a scan of every answer.
+            models.Index(
+                fields=["published_at"],
+                condition=Q(published_at__isnull=False),
+                name="answer_published",
+            ),
+            models.Index(fields=["created_at"], name="answer_created"),
         ]
 
     def __str__(self) -> str:
@@ -456,6 +464,8 @@ class Feedback(models.Model):
         verbose_name = _("реакцию заявителя")
         verbose_name_plural = _("реакции заявителей")
         ordering = ["at", "id"]
+        # The analytics' ratings and reopenings of a period.
+        indexes = [models.Index(fields=["at"], name="feedback_at")]
 
     def __str__(self) -> str:
         return f"{self.case}: {self.rating or '—'}"

@@ -455,6 +455,12 @@ class Deadline(models.Model):
                 condition=RUNNING & Q(breached_at__isnull=False),
                 name="deadline_breached_running",
             ),
+            # The analytics' answer and promise clocks due in a period, met or not.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(stage__in=[Stage.ANSWER, Stage.PROMISE]),
+                name="deadline_due_answer_promise",
+            ),
         ]
 
     def __str__(self) -> str:

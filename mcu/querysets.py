@@ -5,9 +5,23 @@ Each scoped model's queryset says which rows each role may see; a role it does n
 mention sees nothing, so a forgotten case fails closed.
 """
 
+import copy
+
 from django.db import models
 
 from .choices import Role
+
+
+def q_prefixed(q: models.Q, via: str) -> models.Q:
+    """``q`` with every lookup prefixed by ``via`` (``Q(kind="x")`` → ``Q(case__kind="x")``)."""
+    if not via:
+        return q
+    out = copy.copy(q)
+    out.children = [
+        q_prefixed(child, via) if isinstance(child, models.Q) else (via + child[0], child[1])
+        for child in q.children
+    ]
+    return out
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -21,6 +35,20 @@ class ScopedQuerySet(models.QuerySet):
             return self.all()
         scope = self.scope_for(user)
         return self.none() if scope is None else self.filter(scope)
+
+    def visibility_q(self, user, *, via: str = "") -> models.Q:
+        """``visible_to``'s condition as a ``Q`` whose lookups start with ``via``: for a
+        model that reaches this one through a relation (``Answer`` → ``via="case__"``), a
+        condition on the joined row instead of ``case__in=<subquery>``, which would list
+        every visible case of a municipality to find a week's answers."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return models.Q(**{f"{via}pk__in": []})
+        if user.is_superuser:
+            return models.Q()
+        scope = self.scope_for(user)
+        if scope is None:
+            return models.Q(**{f"{via}pk__in": []})
+        return q_prefixed(scope, via)
 
     def scope_for(self, user) -> models.Q | None:
         """The Q object a user's role allows, or None for nothing."""

@@ -85,3 +85,20 @@ def test_inactive_and_anonymous_users_see_nothing(world, cases, client):
     assert not Case.objects.visible_to(user).exists()
     assert client.get("/api/v1/cases/").status_code in (401, 403)
     assert client.get("/cases/").status_code == 302
+
+
+@pytest.mark.parametrize("username", sorted(EXPECTED))
+def test_visibility_on_a_join_is_the_same_set_as_visible_to(world, cases, username):
+    """``visibility_q(user, via="case__")`` (the analytics' condition on the joined case)
+    selects exactly the rows of ``case__in=visible_to(user)``, for every role."""
+    from cases.models import CaseEvent
+
+    user = world.users[username]
+    for case in cases.values():
+        CaseEvent.objects.create(case=case, action="comment", payload={})
+    joined = CaseEvent.objects.filter(Case.objects.visibility_q(user, via="case__"))
+    nested = CaseEvent.objects.filter(case__in=Case.objects.visible_to(user))
+    assert set(joined.values_list("case_id", flat=True)) == set(
+        nested.values_list("case_id", flat=True)
+    )
+    assert _names(cases, set(joined.values_list("case_id", flat=True))) == EXPECTED[username]
