@@ -30,15 +30,17 @@ from django.conf import settings
 from django.db.models import Case as DbCase
 from django.db.models import (
     Count,
+    Exists,
     IntegerField,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -865,14 +867,32 @@ def _problem_of(category_id: int | None, tree: dict) -> int | None:
     return lineage[-2] if len(lineage) >= 2 else lineage[-1]
 
 
-def _overdue_case_ids(scope: Scope, cases: QuerySet[Case]) -> set[int]:
-    """Cases with an obligation clock ever breached (deadlines.state.q_was_breached)."""
-    return set(
-        Deadline.objects.filter(case__in=cases, stage__in=OBLIGATION_STAGES)
-        .filter(q_was_breached(scope.now))
-        .values_list("case_id", flat=True)
-        .distinct()
+def _ever_breached(scope: Scope) -> Q:
+    """A case with an obligation clock ever breached (``deadlines.state.q_was_breached``):
+    the analytics' «просрочено» of a case, as a condition on ``Case`` rows."""
+    return Q(
+        Exists(
+            Deadline.objects.filter(case_id=OuterRef("pk"), stage__in=OBLIGATION_STAGES).filter(
+                q_was_breached(scope.now)
+            )
+        )
     )
+
+
+def _counted(scope: Scope, cases: QuerySet[Case], *fields: str):
+    """``(*fields, cases, of them overdue)`` rows: ``cases`` grouped by ``fields`` in the
+    database (overdue: ``_ever_breached``)."""
+    return (
+        cases.values(*fields)
+        .annotate(_n=Count("id"), _overdue=Count("id", filter=_ever_breached(scope)))
+        .order_by()
+        .values_list(*fields, "_n", "_overdue")
+    )
+
+
+def _most_common(counter: Counter, n: int) -> list[tuple[str, int]]:
+    """The ``n`` largest, ties by name (the database's grouping has no order of its own)."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
 @dataclass
@@ -928,22 +948,9 @@ def top_problems(
     tree = Category.tree()
     cases = scope.cases()
     current = cases.filter(scope.in_period(period, "received_at"))
-    rows = list(
-        current.values_list(
-            "pk",
-            "category_id",
-            "district__name",
-            "address",
-            "organisation__name",
-            "organisation__short_name",
-            "text",
-            "received_at",
-        ).order_by("-received_at", "-pk")
-    )
     counts: dict[int, Problem] = {}
-    per: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    overdue = _overdue_case_ids(scope, current)
-    for pk, cat, district, address, org, org_short, text, _at in rows:
+    members: dict[int, list[int]] = defaultdict(list)  # problem → its categories seen
+    for cat, n, overdue in _counted(scope, current, "category_id"):
         problem = _problem_of(cat, tree)
         if problem is None:
             continue
@@ -953,26 +960,46 @@ def top_problems(
             p = counts[problem] = Problem(
                 category=problem, name=tree[problem][1], sector=tree[sector][1]
             )
-        p.count += 1
-        p.overdue += int(pk in overdue)
-        if district:
-            per[problem]["districts"][district] += 1
-        if address:
-            per[problem]["addresses"][address] += 1
-        if org:
-            per[problem]["executors"][org_short or org] += 1
-        if with_samples and len(p.samples) < 2:
-            p.samples.append(text[:300])
-    for cat in cases.filter(scope.in_period(period.previous(), "received_at")).values_list(
-        "category_id", flat=True
+        p.count += n
+        p.overdue += overdue
+        members[problem].append(cat)
+    for cat, n in (
+        cases.filter(scope.in_period(period.previous(), "received_at"))
+        .values("category_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("category_id", "n")
     ):
         problem = _problem_of(cat, tree)
         if problem in counts:
-            counts[problem].previous += 1
+            counts[problem].previous += n
     top = sorted(counts.values(), key=lambda p: (-p.count, p.name))[:limit]
+    problem_of = {cat: p.category for p in top for cat in members[p.category]}
+    mine = current.filter(category_id__in=list(problem_of))
+    per: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for key, field_names, exclude in (
+        ("districts", ["district__name"], Q(district__isnull=True)),
+        ("addresses", ["address"], Q(address="")),
+        ("executors", ["organisation__short_name", "organisation__name"], Q(organisation=None)),
+    ):
+        for cat, *label, n in (
+            mine.exclude(exclude)
+            .values("category_id", *field_names)
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("category_id", *field_names, "n")
+        ):
+            per[problem_of[cat]][key][next((x for x in label if x), "")] += n
     for p in top:
         for key in ("districts", "addresses", "executors"):
-            setattr(p, key, per[p.category][key].most_common(3))
+            setattr(p, key, _most_common(per[p.category][key], 3))
+        if with_samples:
+            texts = (
+                mine.filter(category_id__in=members[p.category])
+                .order_by("-received_at", "-pk")
+                .values_list("text", flat=True)[:2]
+            )
+            p.samples = [text[:300] for text in texts]
     return top
 
 
@@ -984,7 +1011,8 @@ def sectors() -> list[Category]:
 class HeatCell:
     count: int = 0
     overdue: int = 0
-    ratings: list[int] = field(default_factory=list)
+    ratings: int = 0  # cases with a satisfaction
+    ratings_sum: int = 0
 
     @property
     def overdue_share(self) -> float | None:
@@ -992,7 +1020,7 @@ class HeatCell:
 
     @property
     def satisfaction(self) -> float | None:
-        return statistics.fmean(self.ratings) if self.ratings else None
+        return self.ratings_sum / self.ratings if self.ratings else None
 
     def value(self, metric: str) -> float | None:
         return {
@@ -1019,20 +1047,28 @@ def heatmap_district_category(*, scope: Scope, period: Period) -> HeatMap:
     they form the row «Район не указан» (key None)."""
     tree = Category.tree()
     current = scope.cases().filter(scope.in_period(period, "received_at"))
-    overdue = _overdue_case_ids(scope, current)
     cells: dict[tuple[int | None, int], HeatCell] = {}
     used_rows: set[int | None] = set()
-    for pk, cat, district_id, satisfaction in current.values_list(
-        "pk", "category_id", "district_id", "satisfaction"
+    rated = Q(satisfaction__isnull=False)
+    for cat, district_id, n, overdue, rated_n, rated_sum in (
+        current.values("category_id", "district_id")
+        .annotate(
+            n=Count("id"),
+            overdue=Count("id", filter=_ever_breached(scope)),
+            rated_n=Count("id", filter=rated),
+            rated_sum=Sum("satisfaction", filter=rated),
+        )
+        .order_by()
+        .values_list("category_id", "district_id", "n", "overdue", "rated_n", "rated_sum")
     ):
         problem = _problem_of(cat, tree)
         if problem is None:
             continue
         cell = cells.setdefault((district_id, problem), HeatCell())
-        cell.count += 1
-        cell.overdue += int(pk in overdue)
-        if satisfaction is not None:
-            cell.ratings.append(satisfaction)
+        cell.count += n
+        cell.overdue += overdue
+        cell.ratings += rated_n
+        cell.ratings_sum += rated_sum or 0
         used_rows.add(district_id)
     names = dict(
         District.objects.filter(pk__in=[d for d in used_rows if d]).values_list("pk", "name")
@@ -1047,34 +1083,45 @@ def heatmap_district_category(*, scope: Scope, period: Period) -> HeatMap:
 WEEKDAYS = (_("Пн"), _("Вт"), _("Ср"), _("Чт"), _("Пт"), _("Сб"), _("Вс"))
 
 
+def _arrivals_by_weekday_hour(scope: Scope, period: Period):
+    """The period's cases of each zone of the scope, annotated with the local weekday of
+    their arrival (``_weekday``, 0 = Monday) and hour (``_hour``): one definition for the
+    map and the cases behind a cell, counted in the database."""
+    for zone, mun_ids in _zones(scope).values():
+        yield (
+            scope.cases()
+            .filter(scope.in_period(period, "received_at"), municipality_id__in=mun_ids)
+            .annotate(
+                _weekday=ExtractIsoWeekDay("received_at", tzinfo=zone) - 1,
+                _hour=ExtractHour("received_at", tzinfo=zone),
+            )
+        )
+
+
 def heatmap_weekday_hour(*, scope: Scope, period: Period) -> list[list[int]]:
     """Arrivals by weekday (0 = Monday) × hour, both in the municipality's local time."""
     grid = [[0] * 24 for _ in range(7)]
-    muns = {m.pk: m.zone for m in scope.municipalities}
-    for at, mun_id in (
-        scope.cases()
-        .filter(scope.in_period(period, "received_at"))
-        .values_list("received_at", "municipality_id")
-    ):
-        local = at.astimezone(muns[mun_id])
-        grid[local.weekday()][local.hour] += 1
+    for qs in _arrivals_by_weekday_hour(scope, period):
+        for weekday, hour, n in (
+            qs.values("_weekday", "_hour")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("_weekday", "_hour", "n")
+        ):
+            grid[weekday][hour] += n
     return grid
 
 
 def cases_at_weekday_hour(*, scope: Scope, period: Period, weekday: int, hour: int) -> list[Case]:
     """The cases behind one weekday × hour cell (same definition as the map)."""
-    muns = {m.pk: m.zone for m in scope.municipalities}
-    qs = (
-        scope.cases()
-        .filter(scope.in_period(period, "received_at"))
+    ids: list[int] = []
+    for qs in _arrivals_by_weekday_hour(scope, period):
+        ids += qs.filter(_weekday=weekday, _hour=hour).values_list("pk", flat=True)
+    return list(
+        Case.objects.filter(pk__in=ids)
         .select_related("municipality", "category", "organisation")
+        .order_by("-received_at", "-pk")
     )
-    found = []
-    for case in qs.order_by("-received_at"):
-        local = case.received_at.astimezone(muns[case.municipality_id])
-        if local.weekday() == weekday and local.hour == hour:
-            found.append(case)
-    return found
 
 
 #: the rule of «Растущие проблемы», written on the page
@@ -1134,19 +1181,17 @@ def rising_problems(*, scope: Scope, date_to: date, only_rising: bool = True) ->
     when x ≥ RISING_MIN and P(X ≥ x | λ) < RISING_P. Sorted by p, then by count."""
     tree = Category.tree()
     first = date_to - timedelta(days=7 * (RISING_WEEKS + 1) - 1)
-    window = Period(first, date_to)
-    muns = {m.pk: m.zone for m in scope.municipalities}
+    periods = [
+        Period(first + timedelta(days=7 * k), first + timedelta(days=7 * k + 6))
+        for k in range(RISING_WEEKS + 1)
+    ]
     weeks: dict[int, list[int]] = defaultdict(lambda: [0] * (RISING_WEEKS + 1))
-    for at, cat, mun_id in (
-        scope.cases()
-        .filter(scope.in_period(window, "received_at"))
-        .values_list("received_at", "category_id", "municipality_id")
+    for index, cat, n in _per_period(
+        scope, scope.cases(), "received_at", periods, via="", values=["category_id"], n=Count("id")
     ):
         problem = _problem_of(cat, tree)
-        if problem is None:
-            continue
-        index = (at.astimezone(muns[mun_id]).date() - first).days // 7
-        weeks[problem][index] += 1
+        if problem is not None:
+            weeks[problem][index] += n
     found = []
     for problem, counts in weeks.items():
         x, lam = counts[-1], sum(counts[:-1]) / RISING_WEEKS
@@ -1209,9 +1254,9 @@ def overdue_cases(*, scope: Scope, period: Period) -> list[Case]:
     """Cases with an obligation clock due in the period and breached (q_was_breached),
     with their location, executor and problem — Саратов п. 3.6 а): «просроченных
     сообщений (с указанием местоположения, исполнителей и проблематики вопроса)»."""
-    clocks = Deadline.objects.filter(case__in=scope.cases(), stage__in=OBLIGATION_STAGES).filter(
-        scope.in_period(period, "due_at", via="case__"), q_was_breached(scope.now)
-    )
+    clocks = Deadline.objects.filter(
+        scope.case_q(via="case__"), stage__in=OBLIGATION_STAGES
+    ).filter(scope.in_period(period, "due_at", via="case__"), q_was_breached(scope.now))
     return list(
         scope.cases()
         .filter(pk__in=clocks.values("case_id"))
@@ -1284,12 +1329,11 @@ def key_problems_by_sector(
     Sectors by their total, largest first."""
     tree = Category.tree()
     current = scope.cases().filter(scope.in_period(period, "received_at"))
-    overdue = _overdue_case_ids(scope, current)
     problems: dict[int, KeyProblem] = {}
     totals: Counter = Counter()
     parts: dict[int, Counter] = defaultdict(Counter)
     districts: dict[int, Counter] = defaultdict(Counter)
-    for pk, cat, district in current.values_list("pk", "category_id", "district__name"):
+    for cat, district, n, overdue in _counted(scope, current, "category_id", "district__name"):
         lineage = Category.lineage_of(cat, tree)
         if len(lineage) < 2:
             continue  # no category, or a sector only: not a problem of its own
@@ -1298,20 +1342,23 @@ def key_problems_by_sector(
         if p is None:
             name = tree[problem][1]
             p = problems[problem] = KeyProblem(problem, name, is_other=is_other_category(name))
-        p.count += 1
-        p.overdue += int(pk in overdue)
-        totals[sector] += 1
+        p.count += n
+        p.overdue += overdue
+        totals[sector] += n
         if len(lineage) == 3:
-            parts[problem][tree[lineage[0]][1]] += 1
-        districts[problem][district or str(_("Район не указан"))] += 1
-    for cat in (
+            parts[problem][tree[lineage[0]][1]] += n
+        districts[problem][district or str(_("Район не указан"))] += n
+    for cat, n in (
         scope.cases()
         .filter(scope.in_period(period.previous(), "received_at"))
-        .values_list("category_id", flat=True)
+        .values("category_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("category_id", "n")
     ):
         lineage = Category.lineage_of(cat, tree)
         if len(lineage) >= 2 and lineage[-2] in problems:
-            problems[lineage[-2]].previous += 1
+            problems[lineage[-2]].previous += n
     by_sector: dict[int, list[KeyProblem]] = defaultdict(list)
     for p in problems.values():
         by_sector[Category.lineage_of(p.category, tree)[-1]].append(p)
@@ -1321,9 +1368,9 @@ def key_problems_by_sector(
         for p in top:
             if p.is_other:
                 if parts[p.category]:
-                    p.parts, p.parts_by = parts[p.category].most_common(5), "subcategory"
+                    p.parts, p.parts_by = _most_common(parts[p.category], 5), "subcategory"
                 else:
-                    p.parts, p.parts_by = districts[p.category].most_common(5), "district"
+                    p.parts, p.parts_by = _most_common(districts[p.category], 5), "district"
         result.append(SectorProblems(sector, tree[sector][1], totals[sector], top))
     return sorted(result, key=lambda s: (-s.total, s.name))
 
