@@ -19,6 +19,7 @@ need each case (TOP-5 samples, heat maps) fetch its rows once per period.
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Case as DbCase
 from django.db.models import (
     Count,
@@ -399,13 +401,6 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
 
 
-def _working_hours(a: datetime, b: datetime, municipality: Municipality) -> float | None:
-    try:
-        return working_seconds_between(a, b, calendar_for(municipality)) / 3600
-    except CalendarDataMissing:
-        return None
-
-
 # ---------------------------------------------------------------------------------------
 # The executor rating
 # ---------------------------------------------------------------------------------------
@@ -721,6 +716,23 @@ def _collect_times(scope: Scope, joined: Q, period: Period, muns: dict, rows_for
     """Answer time (receipt → the case's first final answer published in the period) and
     first-reply time (receipt → its first published answer of any kind, when that falls
     in the period), in working hours of the municipality's calendar."""
+    calendars: dict[int, object] = {}
+
+    def hours(received_at: datetime, at: datetime, mun_id: int) -> float | None:
+        """Working hours on the municipality's calendar (None: no calendar for a year)."""
+        if mun_id not in calendars:
+            try:
+                calendars[mun_id] = calendar_for(muns[mun_id])
+            except CalendarDataMissing:
+                calendars[mun_id] = None
+        calendar = calendars[mun_id]
+        if calendar is None:
+            return None
+        try:
+            return working_seconds_between(received_at, at, calendar) / 3600
+        except CalendarDataMissing:
+            return None
+
     seen: set[int] = set()
     for case_id, at, org_id, received_at, mun_id in (
         Answer.objects.filter(joined, published_at__isnull=False, kind=Answer.Kind.FINAL)
@@ -737,10 +749,10 @@ def _collect_times(scope: Scope, joined: Q, period: Period, muns: dict, rows_for
         if case_id in seen:
             continue
         seen.add(case_id)
-        hours = _working_hours(received_at, at, muns[mun_id])
-        if hours is not None:
+        spent = hours(received_at, at, mun_id)
+        if spent is not None:
             for row in rows_for(org_id):
-                row.answer_hours.append(hours)
+                row.answer_hours.append(spent)
 
     published_in_period = Answer.objects.filter(published_at__isnull=False).filter(
         scope.in_period(period, "published_at", via="case__")
@@ -760,10 +772,10 @@ def _collect_times(scope: Scope, joined: Q, period: Period, muns: dict, rows_for
         start, end = period.bounds(muns[mun_id].zone)
         if not start <= at < end:
             continue
-        hours = _working_hours(received_at, at, muns[mun_id])
-        if hours is not None:
+        spent = hours(received_at, at, mun_id)
+        if spent is not None:
             for row in rows_for(org_id):
-                row.first_reply_hours.append(hours)
+                row.first_reply_hours.append(spent)
 
 
 def _rank(rows: list[RatingRow], weights_table) -> None:
@@ -811,7 +823,9 @@ def rating_rows(*, scope: Scope, period: Period) -> Rating:
     """
     orgs = scope.organisations()
     weights_table = _weights_for(scope.municipalities)
-    prev, current = _collect_periods(scope, [period.previous(), period], orgs, times=(1,))
+    # The previous period is past: its counts may come from the cache (``_past_counts``).
+    [prev] = _past_counts(scope, [period.previous()], orgs)
+    [current] = _collect_periods(scope, [period], orgs, times=(0,))
     return _rating_of(scope, period, current, prev, weights_table)
 
 
@@ -1224,14 +1238,20 @@ def totals_by_channel_and_kind(*, scope: Scope, period: Period) -> Totals:
     (label, count, previous count), largest first."""
     from cases.choices import CaseKind, Channel
 
-    cur = Counter(
-        scope.cases().filter(scope.in_period(period, "received_at")).values_list("channel", "kind")
-    )
-    prev = Counter(
-        scope.cases()
-        .filter(scope.in_period(period.previous(), "received_at"))
-        .values_list("channel", "kind")
-    )
+    def counted(p: Period) -> Counter:
+        return Counter(
+            {
+                (channel, kind): n
+                for channel, kind, n in scope.cases()
+                .filter(scope.in_period(p, "received_at"))
+                .values("channel", "kind")
+                .annotate(n=Count("id"))
+                .order_by()
+                .values_list("channel", "kind", "n")
+            }
+        )
+
+    cur, prev = counted(period), counted(period.previous())
 
     def by(index: int, labels) -> list[tuple[str, int, int]]:
         now, before = Counter(), Counter()
@@ -1391,22 +1411,25 @@ def rating_history(
 ) -> tuple[list[Period], dict[int | None, list]]:
     """The rating of the last ``n`` periods (``period`` the last): ``organisation id →
     [RatingRow or None per period]``, key None for «Итого». The sparklines of the rating
-    table and the trends of the summary read it; every figure is ``rating_rows``'."""
+    table and the trends of the summary read it; every figure is ``rating_rows``'.
+
+    The periods before the last are past: their counts come from ``_past_counts`` (kept
+    ``settings.ANALYTICS_HISTORY_CACHE_SECONDS``); the last is counted now, or is ``last``,
+    the rating of ``period`` the caller already has."""
     periods = periods_back(period, n)
     history: dict[int | None, list] = defaultdict(lambda: [None] * n)
-    # One set of statements for all the periods and the one before the first (its change);
-    # ``last``: the rating of ``period`` the caller already has.
-    todo = periods[:-1] if last is not None else periods
     orgs = scope.organisations()
     weights_table = _weights_for(scope.municipalities)
-    # The times (medians) only for a last period computed here: the sparklines read scores.
-    times = () if last is not None else (len(todo),)
-    counts = _collect_periods(scope, [periods[0].previous(), *todo], orgs, times=times)
+    # Each earlier period with the one before it (its change); the first's own previous too.
+    past = _past_counts(scope, [periods[0].previous(), *periods[:-1]], orgs)
     ratings = [
-        _rating_of(scope, p, counts[i + 1], counts[i], weights_table) for i, p in enumerate(todo)
+        _rating_of(scope, p, past[i + 1], past[i], weights_table)
+        for i, p in enumerate(periods[:-1])
     ]
-    if last is not None:
-        ratings.append(last)
+    if last is None:
+        current = _collect_periods(scope, [periods[-1]], orgs, times=(0,))[0]
+        last = _rating_of(scope, periods[-1], current, past[-1], weights_table)
+    ratings.append(last)
     for i, rating in enumerate(ratings):
         for row in rating.rows:
             history[row.organization][i] = row
@@ -1414,24 +1437,54 @@ def rating_history(
     return periods, dict(history)
 
 
+def _past_counts(scope: Scope, periods: list[Period], orgs: list[Organisation]) -> list[dict]:
+    """``_collect_periods`` of past periods, each kept in the cache for a few minutes per
+    scope (the periods missing from it are counted together, in one set of statements).
+
+    A past period's counts hardly move (every clock due in it is met or overdue by now);
+    what can move them — a case reassigned to another organisation, feedback given late —
+    shows within ``ANALYTICS_HISTORY_CACHE_SECONDS`` (600 by default; 0 switches the cache
+    off). The key is what the figures are made of: the user's visibility condition
+    (``visibility_q``), the municipalities, the sector, the organisations and the period.
+    The rating's previous period and the history's periods share the entries."""
+    ttl = settings.ANALYTICS_HISTORY_CACHE_SECONDS
+    if ttl <= 0:
+        return _collect_periods(scope, periods, orgs)
+    seen = "all" if scope.user is None else repr(Case.objects.visibility_q(scope.user))
+    base = "|".join(
+        (
+            seen,
+            ",".join(str(m.pk) for m in scope.municipalities),
+            str(getattr(scope.sector, "pk", "")),
+            ",".join(str(o.pk) for o in orgs),
+        )
+    )
+    keys = [
+        "analytics:past-counts:v1:"
+        + hashlib.sha256(f"{base}|{p.date_from}:{p.date_to}".encode()).hexdigest()
+        for p in periods
+    ]
+    found = cache.get_many(keys)
+    missing = [i for i, key in enumerate(keys) if key not in found]
+    if missing:
+        counted = _collect_periods(scope, [periods[i] for i in missing], orgs)
+        fresh = {keys[i]: counts for i, counts in zip(missing, counted, strict=True)}
+        cache.set_many(fresh, ttl)
+        found.update(fresh)
+    return [found[key] for key in keys]
+
+
 def channel_history(*, scope: Scope, periods: list[Period]) -> dict[str, list[int]]:
-    """Cases received per channel in each of ``periods`` (label → counts), one query."""
+    """Cases received per channel in each of ``periods`` (label → counts), counted in the
+    database (one statement per zone)."""
     from cases.choices import Channel
 
-    window = Period(periods[0].date_from, periods[-1].date_to)
-    muns = {m.pk: m.zone for m in scope.municipalities}
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(periods))
     labels = dict(Channel.choices)
-    for at, channel, mun_id in (
-        scope.cases()
-        .filter(scope.in_period(window, "received_at"))
-        .values_list("received_at", "channel", "municipality_id")
+    for i, channel, n in _per_period(
+        scope, scope.cases(), "received_at", periods, via="", values=["channel"], n=Count("id")
     ):
-        day = at.astimezone(muns[mun_id]).date()
-        for i, p in enumerate(periods):
-            if p.date_from <= day <= p.date_to:
-                series[str(labels.get(channel, channel))][i] += 1
-                break
+        series[str(labels.get(channel, channel))][i] += n
     return dict(sorted(series.items(), key=lambda kv: -sum(kv[1])))
 
 

@@ -8,6 +8,7 @@ or ``?format=xlsx``.
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -89,6 +90,8 @@ def _context(request, form, scope, period, **extra) -> dict:
         "municipalities": scope.municipalities if scope else [],
         "formats": export_formats(),
         "query": query.urlencode(),
+        # Past periods' counts (sparklines, trends) are cached this long (_past_counts).
+        "history_minutes": settings.ANALYTICS_HISTORY_CACHE_SECONDS // 60,
         **extra,
     }
 

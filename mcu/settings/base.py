@@ -389,6 +389,9 @@ DEADLINES = {
     # Seconds a process trusts its cached calendar version before re-reading it.
     "CALENDAR_VERSION_TTL": env_int("DEADLINES_CALENDAR_VERSION_TTL", 5),
 }
+# Analytics (DESIGN §6): seconds the counts of past periods (the rating's sparklines, the
+# summary's trends) are kept in the cache; 0: counted on every request.
+ANALYTICS_HISTORY_CACHE_SECONDS = env_int("ANALYTICS_HISTORY_CACHE_SECONDS", 600)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 # Seconds before the first retry of a transient error; doubled on every further try.
 NOTIFICATION_RETRY_BACKOFF = env_int("NOTIFICATION_RETRY_BACKOFF", 60)

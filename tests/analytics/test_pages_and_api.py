@@ -131,13 +131,17 @@ def test_every_table_downloads_as_xlsx(dataset, client, world):
 def test_rating_queries_do_not_grow_with_organisations(
     dataset, world, django_assert_max_num_queries
 ):
+    from django.core.cache import cache
+
     scope = analytics_scope(user=world.users["curator"], municipality="mzh")
     rating_rows(scope=scope, period=Period(*PERIOD))  # warms the calendars' cache
+    cache.clear()  # the previous period's counts are cached (_past_counts): count them
     with django_assert_max_num_queries(14) as few:
         rating_rows(scope=scope, period=Period(*PERIOD))
     for i in range(15):
         OrganisationFactory(municipality=world.mun, name=f"УК {i}")
     scope = analytics_scope(user=world.users["curator"], municipality="mzh")
+    cache.clear()
     # +1: the calendar cache re-checks its version once in a while (deadlines.calendars).
     with django_assert_max_num_queries(len(few.captured_queries) + 1):
         rating = rating_rows(scope=scope, period=Period(*PERIOD))

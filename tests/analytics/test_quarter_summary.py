@@ -151,10 +151,40 @@ def test_rating_history_is_rating_rows_of_each_period_in_constant_queries(
             assert all(r.times == last for r in got.values())
             if not last:
                 assert all(r.as_dict()["answer_hours_median"] is None for r in got.values())
+    from django.core.cache import cache
+
     scope = analytics_scope(user=world.users["curator"], municipality="mzh")
     rating_history(scope=scope, period=period, n=2)  # warms the calendars' cache
-    with django_assert_max_num_queries(9) as few:
+    cache.clear()
+    # Cold: the past periods' counts (5 grouped statements) and the last one's (5, and
+    # 2 for its answer times), the organisations and the weights.
+    with django_assert_max_num_queries(14) as few:
         rating_history(scope=scope, period=period, n=2)
+    cache.clear()
     # +1: the calendar cache re-checks its version once in a while (deadlines.calendars).
     with django_assert_max_num_queries(len(few.captured_queries) + 1):
         rating_history(scope=scope, period=period, n=8)
+    # Warm: the past periods come from the cache; only the last is counted.
+    with django_assert_max_num_queries(len(few.captured_queries) - 4):
+        rating_history(scope=scope, period=period, n=8)
+
+
+def test_past_counts_are_cached_per_scope_and_follow_within_the_ttl(dataset, world, settings):
+    """The history's past periods are kept ``ANALYTICS_HISTORY_CACHE_SECONDS``: another
+    visibility (an executor) never reads the curator's entry, and with the cache off a
+    change shows at once."""
+    from django.core.cache import cache
+
+    from analytics.indicators import analytics_scope
+
+    period = Period(*PERIOD)
+    curator = analytics_scope(user=world.users["curator"], municipality="mzh")
+    executor = analytics_scope(user=world.users["executor"], municipality="mzh")
+    cache.clear()
+    _, mine = rating_history(scope=curator, period=period, n=3)
+    _, theirs = rating_history(scope=executor, period=period, n=3)
+    assert set(theirs) - {None} == {world.users["executor"].organisation_id}
+    assert len(set(mine) - {None}) > 1
+    settings.ANALYTICS_HISTORY_CACHE_SECONDS = 0
+    _, fresh = rating_history(scope=curator, period=period, n=3)
+    assert [r and r.as_dict() for r in fresh[None]] == [r and r.as_dict() for r in mine[None]]
