@@ -220,7 +220,8 @@ class _Intake:
         try:
             with transaction.atomic():
                 case = case_register(actor=self.actor, **fields)
-                self.record(case, data).save()
+                # A new row (its key is the new case): an INSERT, not an UPDATE tried first.
+                self.record(case, data).save(force_insert=True)
                 if outcome:
                     case_note_auto_rules(outcomes=[(case, outcome)])
                     rules_count_hits([outcome], at=case.created_at)
