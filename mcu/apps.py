@@ -2,7 +2,6 @@ import os
 from pathlib import Path
 
 from django.apps import AppConfig
-from django.contrib.staticfiles.apps import StaticFilesConfig
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,18 +46,9 @@ def var_folders_ensure() -> None:
 
 
 class McuConfig(AppConfig):
-    default = True  # the module also holds the static files' config
     default_auto_field = "django.db.models.BigAutoField"
     name = "mcu"
     verbose_name = _("МЦУ: организация")
 
     def ready(self) -> None:
         var_folders_ensure()
-
-
-class DeskStaticFilesConfig(StaticFilesConfig):
-    """``collectstatic`` without what the desk never serves: the ReDoc bundle of the
-    sidecar (the API docs are Swagger UI; 15 MB, a third of the collected files) is left
-    out, so the image is smaller and compression takes a third less time."""
-
-    ignore_patterns = [*StaticFilesConfig.ignore_patterns, "drf_spectacular_sidecar/redoc/*"]

@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "mcu.apps.DeskStaticFilesConfig",  # django.contrib.staticfiles, without the unused ReDoc
+    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
@@ -211,6 +211,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The apps' static files without what the desk never serves (mcu/staticfiles.py).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "mcu.staticfiles.DeskAppDirectoriesFinder",
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {

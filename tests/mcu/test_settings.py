@@ -126,19 +126,19 @@ def test_every_variable_the_settings_read_is_documented_in_env_example(settings)
     assert sorted(v for v in read if v not in documented) == []
 
 
-def test_the_apps_module_keeps_its_own_config_and_static_leaves_out_redoc():
-    """``mcu/apps.py`` holds two configs: the desk's own must stay the app's default
-    (its ``ready`` makes the local folders), and collectstatic skips the unused ReDoc."""
+def test_the_desk_app_config_stays_and_static_leaves_out_redoc():
+    """``mcu``'s own config stays the app's (its ``ready`` makes the local folders),
+    staticfiles is registered under its own name (pytest-django's live server looks for
+    it), and collectstatic skips the unused ReDoc bundle."""
     from django.apps import apps
+    from django.conf import settings
     from django.contrib.staticfiles.finders import get_finders
 
-    from mcu.apps import DeskStaticFilesConfig, McuConfig
+    from mcu.apps import McuConfig
 
     assert type(apps.get_app_config("mcu")) is McuConfig
-    static = apps.get_app_config("staticfiles")
-    assert type(static) is DeskStaticFilesConfig
-    collected = [
-        path for finder in get_finders() for path, _ in finder.list(static.ignore_patterns)
-    ]
+    assert "django.contrib.staticfiles" in settings.INSTALLED_APPS
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
+    collected = [path for finder in get_finders() for path, _ in finder.list(ignore)]
     assert any(p.startswith("drf_spectacular_sidecar/swagger-ui-dist/") for p in collected)
     assert not any("/redoc/" in p for p in collected)
