@@ -77,6 +77,15 @@
     }
   });
 
+  // Enter in the bar's «№ исходного» rejects as a duplicate (not the bar's first button).
+  document.addEventListener("keydown", function (evt) {
+    var t = evt.target;
+    if (evt.key !== "Enter" || !t || !t.matches || !t.matches("[data-bulk-duplicate]")) return;
+    evt.preventDefault();
+    var go = t.form && t.form.querySelector("[data-bulk-duplicate-submit]");
+    if (go) go.click();
+  });
+
   // Multi-choice filters: the summary says what is ticked («Статус: Новое»).
   function multiUpdate(details) {
     var value = details.querySelector("[data-multi-value]");
