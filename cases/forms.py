@@ -358,7 +358,7 @@ class BulkAssignForm(BulkForm):
     category = CategoryTreeField(
         queryset=Category.objects.none(),
         required=False,
-        empty_label=_("не менять"),
+        empty_label=_("категория: не менять"),
         label=_("Категория (если не указана в сообщении)"),
     )
 

@@ -77,6 +77,13 @@
     }
   });
 
+  // «Сохранить вид» and «Столбцы» keep the list as it is now: the filters change the
+  // address (htmx, hx-push-url) but not these forms, rendered with the first page.
+  document.addEventListener("submit", function (evt) {
+    var query = evt.target.querySelector && evt.target.querySelector("input[data-current-query]");
+    if (query) query.value = window.location.search.replace(/^\?/, "");
+  });
+
   // Enter in the bar's «№ исходного» rejects as a duplicate (not the bar's first button).
   document.addEventListener("keydown", function (evt) {
     var t = evt.target;
