@@ -77,11 +77,16 @@
     }
   });
 
-  // «Сохранить вид» and «Столбцы» keep the list as it is now: the filters change the
-  // address (htmx, hx-push-url) but not these forms, rendered with the first page.
+  // «Сохранить вид» and «Столбцы» keep the list as it is now, and the bulk bar comes back
+  // to it: the filters change the address (htmx, hx-push-url) but not these forms,
+  // rendered with the first page.
   document.addEventListener("submit", function (evt) {
-    var query = evt.target.querySelector && evt.target.querySelector("input[data-current-query]");
+    var form = evt.target;
+    if (!form.querySelector) return;
+    var query = form.querySelector("input[data-current-query]");
     if (query) query.value = window.location.search.replace(/^\?/, "");
+    var next = form.querySelector("input[data-current-next]");
+    if (next) next.value = window.location.pathname + window.location.search;
   });
 
   // Enter in the bar's «№ исходного» rejects as a duplicate (not the bar's first button).

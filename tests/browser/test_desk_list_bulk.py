@@ -71,6 +71,12 @@ def test_a_category_is_set_on_two_and_a_refusal_names_the_case(page, live_server
     cases = _cases(world, n=3)
     page.set_viewport_size(WIDE)
     login(page, live_server, "administrator")
+    # Filtered by htmx first: the bar comes back to the list as filtered now.
+    status = page.locator("details.multi", has_text="Статус")
+    status.locator("summary").click()
+    with page.expect_response(lambda r: "status=new" in r.url):
+        status.get_by_label("Новое").check()
+    status.locator("summary").click()  # folded again
     for case in cases[:2]:
         page.get_by_label(f"Отметить {case.registration_number}").check()
     bar = page.locator("form[data-bulk]")
@@ -80,6 +86,7 @@ def test_a_category_is_set_on_two_and_a_refusal_names_the_case(page, live_server
     bar.get_by_role("button", name="Изменить категорию").click()
     page.wait_for_load_state()
     assert "Категория изменена: 2" in page.locator(".msg-success").inner_text()
+    assert "status=new" in page.url
     for case in cases[:2]:
         assert "Отопление зимой" in _row(page, case).locator(".c-category").inner_text()
         assert Case.objects.get(pk=case.pk).category_id == heating.pk
@@ -189,3 +196,33 @@ def test_the_bar_open_at_both_sizes(page, live_server, world, tmp_path):
                 ".map(e => e.outerHTML.slice(0, 80))"
             )
             assert not small, small
+
+
+@pytest.fixture
+def axe_page(chromium, live_server, settings):
+    """As test_desk_a11y's page: axe is injected, so the context bypasses the CSP."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    context = chromium.new_context(locale="ru-RU", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def test_the_open_bar_has_no_serious_accessibility_violation(axe_page, live_server, world):
+    from tests.browser.test_desk_a11y import _serious
+
+    page = axe_page
+    cases = _cases(world, n=3)
+    login(page, live_server, "administrator")
+    found = {}
+    for size in (WIDE, PHONE):
+        page.set_viewport_size(size)
+        page.goto(f"{live_server.url}/cases/")
+        page.get_by_label(f"Отметить {cases[0].registration_number}").check()
+        assert page.locator("form[data-bulk]").is_visible()
+        found[size["width"]] = _serious(page)
+    assert found == {1440: [], 390: []}, found
