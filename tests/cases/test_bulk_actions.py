@@ -210,6 +210,9 @@ def test_set_category_reselects_the_clocks_as_moderation_does(admin, world, make
         assert event.payload["fields"] == ["category"]
         assert event.payload["category"] == priority.pk
         assert event.payload["previous_category"] is None
+    # The card's timeline says what changed.
+    html = admin.get(f"/cases/{cases[0].pk}/").content.decode()
+    assert "Изменение карточки" in html and "Категория: Отопление" in html
 
 
 def test_set_category_keeps_the_executor_and_refuses_per_case(
