@@ -331,6 +331,10 @@ class ExtendForm(ReasonForm):
         return {**super().service_kwargs(), "days": d["days"], "notice": d["notice"]}
 
 
+#: the most cases one bulk action takes (a page of the list is at most 100 rows)
+BULK_MAX = 200
+
+
 class BulkForm(forms.Form):
     """The ticked rows of the list (``ids``), for one action of the bulk bar. Parses only:
     each case goes through its action's service, one by one (``cases.views``)."""
@@ -343,6 +347,13 @@ class BulkForm(forms.Form):
         self.fields["ids"].choices = (
             [(v, v) for v in self.data.getlist("ids")] if hasattr(self.data, "getlist") else []
         )
+
+    def clean_ids(self) -> list[int]:
+        # Each once, in the order ticked; no more than the longest page shows.
+        ids = list(dict.fromkeys(self.cleaned_data["ids"]))
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(_("Не больше %(n)s сообщений за раз.") % {"n": BULK_MAX})
+        return ids
 
 
 def _active_categories():

@@ -373,7 +373,7 @@ def _bulk_back(request) -> str:
 def _bulk_form_errors(request, form) -> None:
     """Named as the bar names them: the ticked rows, the field the user filled in."""
     for field, errors in form.errors.items():
-        if field == "ids":
+        if field == "ids" and not form.data.getlist("ids"):
             messages.error(request, _("Отметьте в списке хотя бы одно сообщение."))
             continue
         label = form.fields[field].label if field in form.fields else ""

@@ -311,3 +311,16 @@ def test_the_messages_are_translated(admin, make_case, settings):
     case = make_case()
     response = admin.post("/cases/bulk-reject/", {"ids": [case.pk], "reason_kind": "spam"})
     assert _messages(response) == ["Rejected as spam: 1"]
+
+
+def test_a_case_ticked_twice_is_taken_once_and_a_bulk_has_a_ceiling(admin, make_case):
+    from cases.forms import BULK_MAX
+
+    case = make_case()
+    response = admin.post("/cases/bulk-reject/", {"ids": [case.pk, case.pk], "reason_kind": "spam"})
+    assert _messages(response) == ["Отклонено как спам: 1"]
+    admin.get("/cases/")
+    response = admin.post(
+        "/cases/bulk-reject/", {"ids": list(range(1, BULK_MAX + 2)), "reason_kind": "spam"}
+    )
+    assert _messages(response) == [f"Сообщения: Не больше {BULK_MAX} сообщений за раз."]
