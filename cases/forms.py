@@ -17,6 +17,7 @@ from mcu.models import Category, District, Organisation
 from .attachments import MAX_FILES
 from .choices import CaseKind, Channel
 from .models import Case
+from .selectors import case_ids_by_number
 
 
 class VersionForm(forms.Form):
@@ -330,7 +331,36 @@ class ExtendForm(ReasonForm):
         return {**super().service_kwargs(), "days": d["days"], "notice": d["notice"]}
 
 
-class BulkAssignForm(forms.Form):
+#: the most cases one bulk action takes (a page of the list is at most 100 rows)
+BULK_MAX = 200
+
+
+class BulkForm(forms.Form):
+    """The ticked rows of the list (``ids``), for one action of the bulk bar. Parses only:
+    each case goes through its action's service, one by one (``cases.views``)."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label=_("Сообщения"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["ids"].choices = (
+            [(v, v) for v in self.data.getlist("ids")] if hasattr(self.data, "getlist") else []
+        )
+
+    def clean_ids(self) -> list[int]:
+        # Each once, in the order ticked; no more than the longest page shows.
+        ids = list(dict.fromkeys(self.cleaned_data["ids"]))
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(_("Не больше %(n)s сообщений за раз.") % {"n": BULK_MAX})
+        return ids
+
+
+def _active_categories():
+    return Category.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+class BulkAssignForm(BulkForm):
     """Assign many cases of the moderation queue to one organisation at once."""
 
     organization = forms.ModelChoiceField(
@@ -339,23 +369,90 @@ class BulkAssignForm(forms.Form):
     category = CategoryTreeField(
         queryset=Category.objects.none(),
         required=False,
-        empty_label=_("не менять"),
+        empty_label=_("категория: не менять"),
         label=_("Категория (если не указана в сообщении)"),
     )
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label=_("Сообщения"))
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         orgs = Organisation.objects.filter(is_active=True).select_related("municipality")
         if not user.is_superuser:
             orgs = orgs.filter(municipality_id=user.municipality_id)
         self.fields["organization"].queryset = orgs
-        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by(
-            "sort_order", "name"
-        )
-        self.fields["ids"].choices = (
-            [(v, v) for v in self.data.getlist("ids")] if hasattr(self.data, "getlist") else []
-        )
+        self.fields["category"].queryset = _active_categories()
+
+
+#: the bulk bar's grounds of a rejection (a subset of the card's ``REJECT_REASONS``)
+BULK_REJECT_REASONS = [
+    ("spam", _("как спам")),
+    ("duplicate", _("как дубликат")),
+]
+
+
+class BulkRejectForm(BulkForm):
+    """Reject the ticked cases as spam, or as duplicates of one original (its number).
+    The original is looked up here among the cases the user sees, so a number that is
+    not there, or one of the ticked cases itself, changes nothing; ``case_reject`` then
+    checks it again for each case (the same municipality)."""
+
+    reason_kind = forms.ChoiceField(
+        label=_("Основание"),
+        choices=BULK_REJECT_REASONS,
+        error_messages={
+            "required": _("Выберите основание."),
+            "invalid_choice": _("Выберите основание."),
+        },
+    )
+    duplicate_of = forms.CharField(
+        label=_("Номер исходного сообщения"), required=False, max_length=64
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason_kind") != "duplicate":
+            data["duplicate_of"] = ""
+            return data
+        number = (data.get("duplicate_of") or "").strip().lstrip("#№ ").strip()
+        if not number:
+            self.add_error("duplicate_of", _("Укажите номер исходного сообщения."))
+            return data
+        originals = case_ids_by_number(user=self.user, number=number)
+        if not originals:
+            self.add_error(
+                "duplicate_of",
+                _("Сообщение № %(number)s не найдено.") % {"number": number},
+            )
+        elif set(originals) & set(data.get("ids") or ()):
+            self.add_error(
+                "duplicate_of",
+                _("Сообщение № %(number)s отмечено само: оно не может быть своим дубликатом.")
+                % {"number": number},
+            )
+        data["duplicate_of"] = number
+        return data
+
+    def service_kwargs(self) -> dict:
+        """``case_reject``'s arguments, worded as the card's reject form words them."""
+        if self.cleaned_data["reason_kind"] == "duplicate":
+            return {"duplicate_of": self.cleaned_data["duplicate_of"]}
+        return {"reason": str(dict(REJECT_REASONS)["spam"])}
+
+
+class BulkCategoryForm(BulkForm):
+    """Set one category on the ticked cases (``case_set_category``)."""
+
+    category = CategoryTreeField(
+        queryset=Category.objects.none(),
+        label=_("Категория"),
+        error_messages={
+            "required": _("Выберите категорию."),
+            "invalid_choice": _("Выберите категорию из списка."),
+        },
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["category"].queryset = _active_categories()
 
 
 class NewCaseForm(forms.Form):

@@ -36,6 +36,16 @@ def case_get_for_user(*, user, pk, for_update: bool = False) -> Case:
         raise NotFound() from None
 
 
+def case_ids_by_number(*, user, number: str) -> list[int]:
+    """The cases the user sees under this registration number (one per municipality at
+    most): how the list's bulk bar finds the original of a duplicate."""
+    return list(
+        Case.objects.visible_to(user)
+        .filter(registration_number=number)
+        .values_list("pk", flat=True)
+    )
+
+
 def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor").order_by("at", "id")
 

@@ -704,6 +704,45 @@ def case_assign(
     return case
 
 
+@transaction.atomic
+def case_set_category(
+    case_id,
+    *,
+    actor,
+    category: Category | None,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """Moderation: the category alone, the executor left as it is (the list's bulk bar).
+    The running clocks re-select their policies as ``case_assign`` does on a new category
+    (the ПОС 5-working-day rule of Лабытнанги 3.4.2 в) needs one). One «edit» event names
+    the field, the new category and the previous one."""
+    at = _now(at)
+    case, row, _r = _begin(case_id, action="set_category", actor=actor, at=at, version=version)
+    if category is None:
+        raise InvalidInput(_("Выберите категорию."), field="category")
+    if not category.is_active:
+        raise InvalidInput(_("Эта категория больше не используется."), field="category")
+    if category.pk == case.category_id:
+        raise StateConflict(_("Категория уже такая."))
+    previous = case.category_id
+    _step(
+        case,
+        row,
+        actor=actor,
+        at=at,
+        fields={"category": category},
+        payload={
+            "fields": ["category"],
+            "category": category.pk,
+            "category_name": str(category),
+            "previous_category": previous,
+        },
+    )
+    clocks.recompute(case, at=at)
+    return case
+
+
 def _find_original(case: Case, *, actor, reference) -> Case:
     """The case a duplicate repeats: a Case, a registration number or an id, visible to
     the actor and of the same municipality (a number outside the scope is not confirmed)."""

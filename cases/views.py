@@ -8,6 +8,7 @@ first) keeps what the user typed and says so.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from .actions import ACTION_SPECS
 from .choices import CaseStatus, EventAction
 from .exports import EXPORT_MAX_ROWS, case_export_response, case_export_rows
 from .filtersets import CaseFilterSet
-from .forms import BulkAssignForm, CaseNoteForm, NewCaseForm
+from .forms import BulkAssignForm, BulkCategoryForm, BulkRejectForm, CaseNoteForm, NewCaseForm
 from .pagination import (
     COUNT_CAP,
     MAX_NUMBERED_PAGE,
@@ -132,7 +133,10 @@ def case_list_view(request):
     counts = case_queue_counts(user=user)
     ordering = params.get("ordering") or "-received_at"
     show_municipality = user.municipality_id is None
-    can_bulk = _can_bulk_assign(user)
+    # The bulk bar's actions (the transition table's roles, no query); the ticks and the
+    # bar only for a role that has one of them.
+    bulk = _bulk_rights(user)
+    can_bulk = any(bulk.values())
     context = {
         "filter": filterset,
         "page": page,
@@ -144,7 +148,9 @@ def case_list_view(request):
         "count_cap": f"{COUNT_CAP:,}".replace(",", "\u00a0"),
         "queue": queue,
         "queues": [(name, QUEUE_LABELS[name], counts.get(name, 0)) for name in available],
-        "can_bulk_assign": can_bulk,
+        "can_bulk": can_bulk,
+        "can_bulk_assign": bulk["assign"],
+        "bulk": bulk,
         "show_municipality": show_municipality,
         # [Checkbox], number, [received], [МО], text, [category, executor, status, deadline].
         "column_count": 2
@@ -160,7 +166,8 @@ def case_list_view(request):
         "page_size": page_size,
         "page_sizes": PAGE_SIZES,
     }
-    if context["can_bulk_assign"]:
+    if bulk["assign"] or bulk["category"]:
+        # One category select serves both «Назначить» and «Изменить категорию».
         context["bulk_form"] = BulkAssignForm(user=user, auto_id="bulk_%s")
     context["export_query"] = _export_query(request)
     context["saved_views"] = list(saved_views_for(user))
@@ -342,50 +349,151 @@ def _can_bulk_assign(user) -> bool:
     return services.case_role_may(user, "assign")
 
 
-@login_required
-@require_POST
-def case_bulk_assign_view(request):
-    """Administrators: many cases of the moderation queue to one organisation at once."""
-    if not _can_bulk_assign(request.user):
-        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
-    form = BulkAssignForm(request.POST, user=request.user)
+def _bulk_rights(user) -> dict[str, bool]:
+    """Which actions of the bulk bar the user's role may take: each one the transition
+    table's own action, asked as the card asks it (no query)."""
+    return {
+        "assign": _can_bulk_assign(user),
+        "reject": services.case_role_may(user, "reject"),
+        "category": services.case_role_may(user, "set_category"),
+    }
+
+
+def _bulk_back(request) -> str:
+    """Back to the list the bar was posted from; only a page of this desk: «//evil.example»
+    or «/\\evil» must not leave it."""
     back = request.POST.get("next") or ""
-    # Only a page of this desk: «//evil.example» or «/\\evil» must not leave it.
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("cases:list")
-    if not form.is_valid():
-        # Named as the bar names them: the ticked rows, the organisation the user chose.
-        for field, errors in form.errors.items():
-            if field == "ids":
-                messages.error(request, _("Отметьте в списке хотя бы одно сообщение."))
-                continue
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}")
-        return redirect(back)
-    done, failed = 0, []
-    ids = form.cleaned_data["ids"]
+    return back
+
+
+def _bulk_form_errors(request, form) -> None:
+    """Named as the bar names them: the ticked rows, the field the user filled in."""
+    for field, errors in form.errors.items():
+        if field == "ids" and not form.data.getlist("ids"):
+            messages.error(request, _("Отметьте в списке хотя бы одно сообщение."))
+            continue
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
+def _bulk_apply(request, ids, step) -> tuple[int, list[str]]:
+    """``step(pk)`` — one case's own service — for each ticked case, each in its own
+    transaction: a refusal (another status, someone else first, out of scope) undoes
+    only that case. Returns how many were done and the refusals, each named by the
+    case's registration number (never its internal id) with the service's reason."""
     numbers = dict(
         case_base_queryset(user=request.user)
         .filter(pk__in=ids)
         .values_list("pk", "registration_number")
     )
+    done, failed = 0, []
     for pk in ids:
         try:
-            services.case_assign(
-                pk,
-                actor=request.user,
-                organisation=form.cleaned_data["organization"],
-                category=form.cleaned_data["category"],
-            )
-            done += 1
+            with transaction.atomic():
+                step(pk)
         except DeskError as exc:
-            failed.append(f"{numbers.get(pk) or _('сообщение не найдено')}: {exc.message}")
+            number = numbers.get(pk)
+            # A case out of the user's scope is not named, nor is why it was refused.
+            failed.append(f"{number}: {exc.message}" if number else _("(сообщение не найдено)"))
+        else:
+            done += 1
+    return done, failed
+
+
+def _bulk_get(request):
+    """A bulk action's address opened by hand (a bookmark, a reload): the list."""
+    return redirect("cases:list")
+
+
+@login_required
+def case_bulk_assign_view(request):
+    """Administrators: many cases of the moderation queue to one organisation at once."""
+    if request.method != "POST":
+        return _bulk_get(request)
+    if not _can_bulk_assign(request.user):
+        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
+    form = BulkAssignForm(request.POST, user=request.user)
+    back = _bulk_back(request)
+    if not form.is_valid():
+        _bulk_form_errors(request, form)
+        return redirect(back)
+    done, failed = _bulk_apply(
+        request,
+        form.cleaned_data["ids"],
+        lambda pk: services.case_assign(
+            pk,
+            actor=request.user,
+            organisation=form.cleaned_data["organization"],
+            category=form.cleaned_data["category"],
+        ),
+    )
     if done:
         messages.success(request, _("Назначено сообщений: %(n)s.") % {"n": done})
     for line in failed:
         messages.error(request, _("Не назначено %(line)s") % {"line": line})
+    return redirect(back)
+
+
+@login_required
+def case_bulk_reject_view(request):
+    """Administrators: the ticked cases rejected as spam, or as duplicates of one
+    original — each through ``case_reject``, as the card's «Отклонить» does."""
+    if request.method != "POST":
+        return _bulk_get(request)
+    if not _bulk_rights(request.user)["reject"]:
+        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
+    form = BulkRejectForm(request.POST, user=request.user)
+    back = _bulk_back(request)
+    if not form.is_valid():
+        _bulk_form_errors(request, form)
+        return redirect(back)
+    kwargs = form.service_kwargs()
+    done, failed = _bulk_apply(
+        request,
+        form.cleaned_data["ids"],
+        lambda pk: services.case_reject(pk, actor=request.user, **kwargs),
+    )
+    if done:
+        if form.cleaned_data["reason_kind"] == "duplicate":
+            text = _("Отклонено как дубликат № %(number)s: %(n)s") % {
+                "number": form.cleaned_data["duplicate_of"],
+                "n": done,
+            }
+        else:
+            text = _("Отклонено как спам: %(n)s") % {"n": done}
+        messages.success(request, text)
+    for line in failed:
+        messages.error(request, _("Не отклонено %(line)s") % {"line": line})
+    return redirect(back)
+
+
+@login_required
+def case_bulk_category_view(request):
+    """Administrators: one category on the ticked cases, each through
+    ``case_set_category`` (the clocks re-select their policies)."""
+    if request.method != "POST":
+        return _bulk_get(request)
+    if not _bulk_rights(request.user)["category"]:
+        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
+    form = BulkCategoryForm(request.POST, user=request.user)
+    back = _bulk_back(request)
+    if not form.is_valid():
+        _bulk_form_errors(request, form)
+        return redirect(back)
+    category = form.cleaned_data["category"]
+    done, failed = _bulk_apply(
+        request,
+        form.cleaned_data["ids"],
+        lambda pk: services.case_set_category(pk, actor=request.user, category=category),
+    )
+    if done:
+        messages.success(request, _("Категория изменена: %(n)s") % {"n": done})
+    for line in failed:
+        messages.error(request, _("Категория не изменена %(line)s") % {"line": line})
     return redirect(back)
 
 

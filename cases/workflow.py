@@ -164,13 +164,21 @@ TRANSITIONS: dict[str, tuple[Transition, ...]] = {
             event=EventAction.CLUSTER_ANSWER,
         ),
     ),
+    # Moderation corrects the category alone (the list's bulk bar), before the executor
+    # accepts: the running clocks re-select their policies as at assignment (Лабытнанги
+    # 3.4.2 в). Not a button of its own on the card: there the category is set by «assign».
+    "set_category": (_t([S.NEW, S.ASSIGNED], None, ADMINS, event=EventAction.EDIT),),
     # Междуреченск 3.6: «если житель в течении двух дней не напишет комментарий, то ответ
     # будет считаться готовым». Done by the desk itself (cases.close_unreacted).
     "close": (_t([S.PUBLISHED], S.CLOSED, [SYSTEM], event=EventAction.CLOSE),),
 }
 
+#: rows of the table that are not buttons of the card (the desk's own step, the cluster
+#: panel's answer, the list's bulk category)
+NOT_ON_THE_CARD = ("close", "cluster_answer", "set_category")
+
 #: every action users can take, in the order the card shows them
-ACTIONS: list[str] = [a for a in TRANSITIONS if a not in ("close", "cluster_answer")]
+ACTIONS: list[str] = [a for a in TRANSITIONS if a not in NOT_ON_THE_CARD]
 
 
 def transition_for(action: str, status: str) -> Transition | None:

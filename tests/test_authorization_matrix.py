@@ -139,6 +139,10 @@ MATRIX: dict[str, Row] = {
     "cases:view-save": Row(every(302), method="post"),
     "cases:view-delete": Row(every(404, anonymous=302), kwargs={"pk": 10**9}, method="post"),
     "cases:bulk-assign": Row(every(403, head=302, administrator=302, anonymous=302), method="post"),
+    "cases:bulk-reject": Row(every(403, head=302, administrator=302, anonymous=302), method="post"),
+    "cases:bulk-category": Row(
+        every(403, head=302, administrator=302, anonymous=302), method="post"
+    ),
     "cases:new": Row(every(403, head=200, administrator=200, anonymous=302)),
     "cases:detail": Row(
         every(

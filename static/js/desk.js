@@ -77,6 +77,27 @@
     }
   });
 
+  // «Сохранить вид» and «Столбцы» keep the list as it is now, and the bulk bar comes back
+  // to it: the filters change the address (htmx, hx-push-url) but not these forms,
+  // rendered with the first page.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!form.querySelector) return;
+    var query = form.querySelector("input[data-current-query]");
+    if (query) query.value = window.location.search.replace(/^\?/, "");
+    var next = form.querySelector("input[data-current-next]");
+    if (next) next.value = window.location.pathname + window.location.search;
+  });
+
+  // Enter in the bar's «№ исходного» rejects as a duplicate (not the bar's first button).
+  document.addEventListener("keydown", function (evt) {
+    var t = evt.target;
+    if (evt.key !== "Enter" || !t || !t.matches || !t.matches("[data-bulk-duplicate]")) return;
+    evt.preventDefault();
+    var go = t.form && t.form.querySelector("[data-bulk-duplicate-submit]");
+    if (go) go.click();
+  });
+
   // Multi-choice filters: the summary says what is ticked («Статус: Новое»).
   function multiUpdate(details) {
     var value = details.querySelector("[data-multi-value]");
