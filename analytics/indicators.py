@@ -125,17 +125,13 @@ class Scope:
     now: datetime = field(default_factory=timezone.now)
 
     def cases(self) -> QuerySet[Case]:
-        # user None: the whole municipality, for the weekly note built from the command
-        # line by the operator (never reachable from a page or the API).
-        base = Case.objects.all() if self.user is None else Case.objects.visible_to(self.user)
-        qs = base.filter(municipality_id__in=[m.pk for m in self.municipalities])
-        if self.sector is not None:
-            qs = qs.filter(category_id__in=Category.subtree_of([self.sector.pk]))
-        return qs
+        return Case.objects.filter(self.case_q())
 
-    def case_q(self, *, via: str) -> Q:
-        """``cases()`` as a condition on the case a row joins (``via="case__"``): the same
-        set, checked on the joined row rather than against a list of every visible case."""
+    def case_q(self, *, via: str = "") -> Q:
+        """The scope's cases as a condition: on ``Case`` itself, or on the case a row joins
+        (``via="case__"``: checked on the joined row rather than against a list of every
+        visible case). User None: the whole municipality, for the weekly note built from
+        the command line by the operator (never reachable from a page or the API)."""
         q = Q(**{f"{via}municipality_id__in": [m.pk for m in self.municipalities]})
         if self.user is not None:
             q &= Case.objects.visibility_q(self.user, via=via)

@@ -17,7 +17,7 @@ from mcu.models import Category, District, Organisation
 from .attachments import MAX_FILES
 from .choices import CaseKind, Channel
 from .models import Case
-from .selectors import case_ids_by_number
+from .selectors import case_ids_by_number, registration_number_clean
 
 
 class VersionForm(forms.Form):
@@ -412,7 +412,7 @@ class BulkRejectForm(BulkForm):
         if data.get("reason_kind") != "duplicate":
             data["duplicate_of"] = ""
             return data
-        number = (data.get("duplicate_of") or "").strip().lstrip("#№ ").strip()
+        number = registration_number_clean(data.get("duplicate_of"))
         if not number:
             self.add_error("duplicate_of", _("Укажите номер исходного сообщения."))
             return data

@@ -36,6 +36,11 @@ def case_get_for_user(*, user, pk, for_update: bool = False) -> Case:
         raise NotFound() from None
 
 
+def registration_number_clean(text) -> str:
+    """A registration number as people type it: «№ МЖД-26-12», «#МЖД-26-12» → «МЖД-26-12»."""
+    return str(text or "").strip().lstrip("#№ ").strip()
+
+
 def case_ids_by_number(*, user, number: str) -> list[int]:
     """The cases the user sees under this registration number (one per municipality at
     most): how the list's bulk bar finds the original of a duplicate."""

@@ -50,7 +50,7 @@ from .models import (
     CaseNote,
     Feedback,
 )
-from .selectors import case_get_for_user
+from .selectors import case_get_for_user, registration_number_clean
 from .workflow import ACTIONS, SYSTEM, Transition, roles_of, transition_for
 
 DEFAULT_LOW_SATISFACTION_THRESHOLD = 2
@@ -749,7 +749,7 @@ def _find_original(case: Case, *, actor, reference) -> Case:
     if isinstance(reference, Case):
         original = reference
     else:
-        number = str(reference).strip().lstrip("#№ ")
+        number = registration_number_clean(reference)
         candidates = Case.objects.visible_to(actor) if actor is not None else Case.objects
         candidates = candidates.filter(municipality_id=case.municipality_id)
         original = candidates.filter(registration_number=number).first()

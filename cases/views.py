@@ -344,16 +344,11 @@ def _filter_errors(filterset) -> list[str]:
     return lines
 
 
-def _can_bulk_assign(user) -> bool:
-    # The transition table decides who assigns; bulk assignment is the same action.
-    return services.case_role_may(user, "assign")
-
-
 def _bulk_rights(user) -> dict[str, bool]:
     """Which actions of the bulk bar the user's role may take: each one the transition
     table's own action, asked as the card asks it (no query)."""
     return {
-        "assign": _can_bulk_assign(user),
+        "assign": services.case_role_may(user, "assign"),
         "reject": services.case_role_may(user, "reject"),
         "category": services.case_role_may(user, "set_category"),
     }
@@ -404,97 +399,83 @@ def _bulk_apply(request, ids, step) -> tuple[int, list[str]]:
     return done, failed
 
 
-def _bulk_get(request):
-    """A bulk action's address opened by hand (a bookmark, a reload): the list."""
-    return redirect("cases:list")
+def _bulk_action(request, *, right: str, form_class, step, done_text, failed_text):
+    """One action of the bulk bar: the role's right (403), the form (its errors named as
+    the bar names them), then ``step(form, pk)`` — the case's own service — for each
+    ticked case (``_bulk_apply``); ``done_text(form, n)`` and ``failed_text`` word the
+    messages. A GET (a bookmark, a reload) goes back to the list."""
+    if request.method != "POST":
+        return redirect("cases:list")
+    if not _bulk_rights(request.user)[right]:
+        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
+    form = form_class(request.POST, user=request.user)
+    back = _bulk_back(request)
+    if not form.is_valid():
+        _bulk_form_errors(request, form)
+        return redirect(back)
+    done, failed = _bulk_apply(request, form.cleaned_data["ids"], lambda pk: step(form, pk))
+    if done:
+        messages.success(request, done_text(form, done))
+    for line in failed:
+        messages.error(request, failed_text % {"line": line})
+    return redirect(back)
 
 
 @login_required
 def case_bulk_assign_view(request):
     """Administrators: many cases of the moderation queue to one organisation at once."""
-    if request.method != "POST":
-        return _bulk_get(request)
-    if not _can_bulk_assign(request.user):
-        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
-    form = BulkAssignForm(request.POST, user=request.user)
-    back = _bulk_back(request)
-    if not form.is_valid():
-        _bulk_form_errors(request, form)
-        return redirect(back)
-    done, failed = _bulk_apply(
+    return _bulk_action(
         request,
-        form.cleaned_data["ids"],
-        lambda pk: services.case_assign(
+        right="assign",
+        form_class=BulkAssignForm,
+        step=lambda form, pk: services.case_assign(
             pk,
             actor=request.user,
             organisation=form.cleaned_data["organization"],
             category=form.cleaned_data["category"],
         ),
+        done_text=lambda form, n: _("Назначено сообщений: %(n)s.") % {"n": n},
+        failed_text=_("Не назначено %(line)s"),
     )
-    if done:
-        messages.success(request, _("Назначено сообщений: %(n)s.") % {"n": done})
-    for line in failed:
-        messages.error(request, _("Не назначено %(line)s") % {"line": line})
-    return redirect(back)
+
+
+def _rejected_text(form, n: int) -> str:
+    if form.cleaned_data["reason_kind"] == "duplicate":
+        return _("Отклонено как дубликат № %(number)s: %(n)s") % {
+            "number": form.cleaned_data["duplicate_of"],
+            "n": n,
+        }
+    return _("Отклонено как спам: %(n)s") % {"n": n}
 
 
 @login_required
 def case_bulk_reject_view(request):
     """Administrators: the ticked cases rejected as spam, or as duplicates of one
     original — each through ``case_reject``, as the card's «Отклонить» does."""
-    if request.method != "POST":
-        return _bulk_get(request)
-    if not _bulk_rights(request.user)["reject"]:
-        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
-    form = BulkRejectForm(request.POST, user=request.user)
-    back = _bulk_back(request)
-    if not form.is_valid():
-        _bulk_form_errors(request, form)
-        return redirect(back)
-    kwargs = form.service_kwargs()
-    done, failed = _bulk_apply(
+    return _bulk_action(
         request,
-        form.cleaned_data["ids"],
-        lambda pk: services.case_reject(pk, actor=request.user, **kwargs),
+        right="reject",
+        form_class=BulkRejectForm,
+        step=lambda form, pk: services.case_reject(pk, actor=request.user, **form.service_kwargs()),
+        done_text=_rejected_text,
+        failed_text=_("Не отклонено %(line)s"),
     )
-    if done:
-        if form.cleaned_data["reason_kind"] == "duplicate":
-            text = _("Отклонено как дубликат № %(number)s: %(n)s") % {
-                "number": form.cleaned_data["duplicate_of"],
-                "n": done,
-            }
-        else:
-            text = _("Отклонено как спам: %(n)s") % {"n": done}
-        messages.success(request, text)
-    for line in failed:
-        messages.error(request, _("Не отклонено %(line)s") % {"line": line})
-    return redirect(back)
 
 
 @login_required
 def case_bulk_category_view(request):
     """Administrators: one category on the ticked cases, each through
     ``case_set_category`` (the clocks re-select their policies)."""
-    if request.method != "POST":
-        return _bulk_get(request)
-    if not _bulk_rights(request.user)["category"]:
-        return HttpResponse(_("Это действие недоступно для вашей роли."), status=403)
-    form = BulkCategoryForm(request.POST, user=request.user)
-    back = _bulk_back(request)
-    if not form.is_valid():
-        _bulk_form_errors(request, form)
-        return redirect(back)
-    category = form.cleaned_data["category"]
-    done, failed = _bulk_apply(
+    return _bulk_action(
         request,
-        form.cleaned_data["ids"],
-        lambda pk: services.case_set_category(pk, actor=request.user, category=category),
+        right="category",
+        form_class=BulkCategoryForm,
+        step=lambda form, pk: services.case_set_category(
+            pk, actor=request.user, category=form.cleaned_data["category"]
+        ),
+        done_text=lambda form, n: _("Категория изменена: %(n)s") % {"n": n},
+        failed_text=_("Категория не изменена %(line)s"),
     )
-    if done:
-        messages.success(request, _("Категория изменена: %(n)s") % {"n": done})
-    for line in failed:
-        messages.error(request, _("Категория не изменена %(line)s") % {"line": line})
-    return redirect(back)
 
 
 @login_required

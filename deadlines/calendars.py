@@ -24,7 +24,6 @@ from collections import defaultdict
 from datetime import date
 
 from django.conf import settings
-from django.db import connection
 
 from deadlines.engine import DEFAULT_WEEKLY, BusinessCalendar, CalendarDataMissing
 from deadlines.production_calendar import YearData, load_national_calendar
@@ -32,6 +31,7 @@ from mcu.models import Municipality
 
 from .choices import CalendarDayKind
 from .models import CalendarDay, MunicipalCalendarException, WorkInterval, WorkSchedule
+from .selectors import tables_version
 
 __all__ = [
     "CalendarDataMissing",
@@ -59,13 +59,7 @@ def calendar_version(*, fresh: bool = False) -> tuple:
     seen = _version_seen
     if not fresh and seen is not None and now - seen[0] < _version_ttl():
         return seen[1]
-    parts = []
-    for model in (CalendarDay, WorkSchedule, WorkInterval, MunicipalCalendarException):
-        table = connection.ops.quote_name(model._meta.db_table)
-        parts.append(f"(SELECT COUNT(*) FROM {table}), (SELECT MAX(updated_at) FROM {table})")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        version = tuple(str(v) for v in cursor.fetchone())
+    version = tables_version(CalendarDay, WorkSchedule, WorkInterval, MunicipalCalendarException)
     _version_seen = (now, version)
     return version
 

@@ -122,25 +122,28 @@ def case_overdue_condition(now: datetime | None = None) -> Q:
 _rules_cached: tuple[tuple, list[DeadlineRule]] | None = None
 
 
+def tables_version(*stamped, counted=()) -> tuple:
+    """A value that changes with any write to the tables of these models: ``COUNT(*)``
+    and ``MAX(updated_at)`` of each ``stamped`` one, ``COUNT(*)`` of each ``counted`` one
+    (a table without a stamp, e.g. a many-to-many's), in one statement."""
+    parts = []
+    for model in (*stamped, *counted):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+        if model in stamped:
+            parts.append(f"(SELECT MAX(updated_at) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(str(v) for v in cursor.fetchone())
+
+
 def deadline_rules_version() -> tuple:
     """A value that changes with any write to the rules, their categories or the policies
     (one query of counts and latest edits; the admin saves a rule again after its
     categories, ``deadline_config_save``, so a changed category list moves
     ``updated_at`` too). Read on every use, with no TTL: a process never starts a clock
     by a rule another process has already changed."""
-    parts = []
-    for model, stamped in (
-        (DeadlineRule, True),
-        (DeadlinePolicy, True),
-        (DeadlineRule.categories.through, False),
-    ):
-        table = connection.ops.quote_name(model._meta.db_table)
-        parts.append(f"(SELECT COUNT(*) FROM {table})")
-        if stamped:
-            parts.append(f"(SELECT MAX(updated_at) FROM {table})")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        return tuple(str(v) for v in cursor.fetchone())
+    return tables_version(DeadlineRule, DeadlinePolicy, counted=[DeadlineRule.categories.through])
 
 
 def deadline_rules_forget() -> None:

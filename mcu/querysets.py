@@ -29,26 +29,26 @@ class ScopedQuerySet(models.QuerySet):
     municipality_lookup = "municipality"
 
     def visible_to(self, user) -> "ScopedQuerySet":
+        condition = self._condition_for(user)
+        return self.none() if condition is None else self.filter(condition)
+
+    def _condition_for(self, user) -> models.Q | None:
+        """What the user may see: a Q (empty for a superuser: everything), None: nothing."""
         if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
+            return None
         if user.is_superuser:
-            return self.all()
-        scope = self.scope_for(user)
-        return self.none() if scope is None else self.filter(scope)
+            return models.Q()
+        return self.scope_for(user)
 
     def visibility_q(self, user, *, via: str = "") -> models.Q:
         """``visible_to``'s condition as a ``Q`` whose lookups start with ``via``: for a
         model that reaches this one through a relation (``Answer`` → ``via="case__"``), a
         condition on the joined row instead of ``case__in=<subquery>``, which would list
         every visible case of a municipality to find a week's answers."""
-        if user is None or not user.is_authenticated or not user.is_active:
+        condition = self._condition_for(user)
+        if condition is None:
             return models.Q(**{f"{via}pk__in": []})
-        if user.is_superuser:
-            return models.Q()
-        scope = self.scope_for(user)
-        if scope is None:
-            return models.Q(**{f"{via}pk__in": []})
-        return q_prefixed(scope, via)
+        return q_prefixed(condition, via)
 
     def scope_for(self, user) -> models.Q | None:
         """The Q object a user's role allows, or None for nothing."""
