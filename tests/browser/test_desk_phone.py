@@ -98,3 +98,16 @@ def test_phone_card_puts_the_answer_form_first(page, live_server, world):
     assert answer.locator("input[type=file]").get_attribute("capture") == "environment"
     small = page.evaluate(SMALL_TARGETS, CONTROLS)
     assert small == [], small
+
+
+def test_phone_forms_without_a_fold_button_stay_open(page, live_server, world):
+    """Only the case list's filters fold behind «Фильтры»: the analytics' period and the
+    curator's «Собрать записку сейчас» have no such button and must stay usable."""
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "curator")
+    page.goto(f"{live_server.url}/analytics/notes/")
+    assert page.locator("#id_note_period").is_visible()
+    assert page.locator("form.filters button[type=submit]").last.is_visible()
+    page.goto(f"{live_server.url}/analytics/rating/")
+    assert page.locator("form.filters").first.is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
