@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mcu.models import Category
 from tests.browser.conftest import login
@@ -107,6 +108,8 @@ def test_multi_select_label_chips_sort_and_widths(page, live_server, world):
     status.locator("summary").click()
     with page.expect_response(lambda r: "status=new" in r.url):
         status.get_by_label("Новое").check()
+    # The response is in; wait for htmx to swap it into the page.
+    expect(page.locator("tr.case-row")).to_have_count(11)
     # The summary says what is ticked, not «все»; a chip names the active filter.
     assert re.sub(r"\s+", " ", status.locator("summary").inner_text()) == "Статус: Новое"
     chip = page.locator(".chip[data-chip=status]")
@@ -120,8 +123,8 @@ def test_multi_select_label_chips_sort_and_widths(page, live_server, world):
     # The chip's × removes the filter.
     chip.locator("a").click()
     page.wait_for_url(re.compile(r"^(?!.*status=).*$"))
-    assert page.locator(".chip").count() == 0
-    assert page.locator("tr.case-row").count() == 12
+    expect(page.locator(".chip")).to_have_count(0)
+    expect(page.locator("tr.case-row")).to_have_count(12)
 
     # Sorting: an arrow on the sorted column, and a second click reverses it.
     page.locator("th a[data-sort=number]").click()
@@ -152,7 +155,7 @@ def test_invalid_date_empty_row_and_page_size(page, live_server, world):
     assert page.locator("tr.case-row").count() == 30
     with page.expect_response(lambda r: "per_page=25" in r.url):
         page.select_option("#id_per_page", "25")
-    assert page.locator("tr.case-row").count() == 25
+    expect(page.locator("tr.case-row")).to_have_count(25)
 
 
 def test_observer_sees_the_municipality_column_and_the_empty_row_fits(page, live_server, world):

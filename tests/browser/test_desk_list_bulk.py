@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases.models import Case, CaseEvent
 from tests.browser.conftest import login
@@ -76,6 +77,7 @@ def test_a_category_is_set_on_two_and_a_refusal_names_the_case(page, live_server
     status.locator("summary").click()
     with page.expect_response(lambda r: "status=new" in r.url):
         status.get_by_label("Новое").check()
+    expect(page.locator("tr.case-row")).to_have_count(3)  # swapped in by htmx
     status.locator("summary").click()  # folded again
     for case in cases[:2]:
         page.get_by_label(f"Отметить {case.registration_number}").check()
@@ -134,7 +136,7 @@ def test_a_saved_view_reopens_the_list_and_the_csv_is_what_it_shows(page, live_s
     status.locator("summary").click()
     with page.expect_response(lambda r: "status=new" in r.url):
         status.get_by_label("Новое").check()
-    assert page.locator("tr.case-row").count() == 3
+    expect(page.locator("tr.case-row")).to_have_count(3)
     # Saved under a name: a link above the list that brings the same filters back.
     page.locator(".save-view summary").click()
     page.fill("#id_view_name", "Новые на модерации")
@@ -156,8 +158,7 @@ def test_a_saved_view_reopens_the_list_and_the_csv_is_what_it_shows(page, live_s
     assert sorted(numbers) == sorted(c.registration_number for c in cases[1:])
     # The view's × deletes it.
     page.get_by_role("button", name="Удалить вид «Новые на модерации»").click()
-    page.wait_for_load_state()
-    assert page.locator(".saved-view").count() == 0
+    expect(page.locator(".saved-view")).to_have_count(0)
 
 
 def _delimiter(text: str) -> str:

@@ -2,6 +2,7 @@
 opened and in bulk, the case's status as it is now, and a bell that refreshes itself."""
 
 import pytest
+from playwright.sync_api import expect
 
 from mcu.models import Notification
 from tests.browser.conftest import login
@@ -39,7 +40,8 @@ def test_notices_grouped_paged_filtered_and_read(page, live_server, world, setti
     rows = page.locator("tr.notice")
     assert rows.count() == 30  # paged: 33 groups, 30 on a page
     page.get_by_role("link", name="вперёд →").click()
-    assert page.locator("tr.notice").count() == 3
+    page.wait_for_url("**page=2**")
+    expect(page.locator("tr.notice")).to_have_count(3)
     # Grouped: the case notified three times is one row «× 3».
     group = page.locator("tr.notice", has_text=waiting.registration_number)
     assert "× 3" in group.inner_text()
@@ -53,7 +55,7 @@ def test_notices_grouped_paged_filtered_and_read(page, live_server, world, setti
     page.goto(f"{live_server.url}/notifications/")
     page.select_option("#notice-kind", "case.answer_returned")
     page.wait_for_url("**kind=case.answer_returned**")
-    assert page.locator("tr.notice").count() == 1
+    expect(page.locator("tr.notice")).to_have_count(1)
 
     # Opening a notice marks its whole group read and goes to the case.
     page.goto(f"{live_server.url}/notifications/?page=2")
