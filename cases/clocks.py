@@ -142,13 +142,23 @@ def on_register_many(cases) -> None:
     ``start`` reports it: logged, the heads told once a year, the case kept."""
     from deadlines.bulk import deadlines_start_many
 
-    _, not_started = deadlines_start_many(
+    started, not_started = deadlines_start_many(
         starts=[
             (case, stage, case.received_at)
             for case in cases
             for stage in REGISTRATION_STAGES.get(case.kind, (ANSWER,))
         ]
     )
+    # These are every clock of a new case: ``for_case`` answers from them, as from a
+    # prefetch, without reading them back (the ingest's 201 shows them).
+    by_case: dict[int, list] = {case.pk: [] for case in cases}
+    for clock in started:
+        by_case[clock.case.pk].append(clock)
+    for case in cases:
+        case._prefetched_objects_cache = {
+            **getattr(case, "_prefetched_objects_cache", {}),
+            "deadlines": by_case[case.pk],
+        }
     for miss in not_started:
         logger.warning("case %s: %s clock not started: %s", miss.case.pk, miss.stage, miss.error)
         _alert_calendar_missing(miss.case, miss.error.year)
@@ -169,7 +179,11 @@ def reassign_window_open(case, *, now: datetime | None = None) -> bool:
 
 
 def for_case(case) -> list:
-    """Every clock of the case, for the card and the API."""
+    """Every clock of the case, for the card and the API, oldest first: the prefetched
+    ones when the case carries them (a case just registered does), else read."""
+    prefetched = getattr(case, "_prefetched_objects_cache", {}).get("deadlines")
+    if prefetched is not None:
+        return sorted(prefetched, key=lambda c: (c.started_at, c.pk))
     return list(deadline_selectors.deadlines_for_case(case))
 
 

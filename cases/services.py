@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mcu.bulk import rows_insert
 from mcu.choices import Role
 from mcu.exceptions import InvalidInput, NotAllowed, StateConflict
 from mcu.models import Category, District, Municipality, Organisation
@@ -114,7 +115,6 @@ def _bidi_free(fields: dict) -> dict:
     }
 
 
-@transaction.atomic
 def case_register(
     *,
     municipality: Municipality,
@@ -129,36 +129,19 @@ def case_register(
     """Register a new case in status «Новое», write its first event and start its clocks.
 
     ``fields`` are other Case fields (author, address, category…). Validation errors are
-    raised before anything is written.
+    raised before anything is written. One item takes the batch's path (``case_build``,
+    ``case_register_many``): the same checks and rows, numbered before the INSERT.
     """
     at = _now(at)
-    case = Case(
+    case = case_build(
         municipality=municipality,
         kind=kind,
         channel=channel,
         text=text,
-        # Whole seconds: the admin and the forms show no microseconds, so a re-saved card
-        # does not silently move the time of receipt.
-        received_at=(received_at or at).replace(microsecond=0),
-        status=CaseStatus.NEW,
-        **_bidi_free(fields),
+        received_at=received_at or at,
+        **fields,
     )
-    case.full_clean(exclude=["search_text"])
-    case.save()
-    if not case.registration_number:
-        case.registration_number = _registration_number(case)
-    case.search_text = case_search_text(case)
-    case.save(update_fields=["registration_number", "search_text"])
-    event_record(
-        case=case,
-        action=EventAction.REGISTER,
-        actor=actor,
-        to_status=CaseStatus.NEW,
-        payload={"kind": kind, "channel": channel, "source": case.source},
-        at=at,
-    )
-    clocks.on_register(case)
-    _counts_changed(case.municipality_id)
+    case_register_many(cases=[case], actor=actor, at=at)
     return case
 
 
@@ -1494,18 +1477,15 @@ def case_build(
         kind=kind,
         channel=channel,
         text=text,
-        # Whole seconds, as in case_register.
+        # Whole seconds: the admin and the forms show no microseconds, so a re-saved card
+        # does not silently move the time of receipt.
         received_at=(received_at or timezone.now()).replace(microsecond=0),
         status=CaseStatus.NEW,
         **_bidi_free(fields),
     )
     # The related objects come loaded from the database (the caller memoises them for a
     # batch): their existence is not asked again, once per case.
-    loaded = [
-        f.name
-        for f in Case._meta.concrete_fields
-        if f.is_relation and getattr(case, f.name) is not None
-    ]
+    loaded = [f.name for f in Case._meta.concrete_fields if f.is_relation and f.is_cached(case)]
     case.full_clean(
         exclude=["search_text", *loaded], validate_unique=False, validate_constraints=False
     )
@@ -1525,7 +1505,7 @@ def _case_ids_reserve(count: int) -> list[int]:
 
 
 @transaction.atomic
-def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
+def case_register_many(*, cases: list[Case], actor=None, at: datetime | None = None) -> list[Case]:
     """Register the cases made by ``case_build``: an INSERT of the cases (numbered), an
     INSERT of their first events and one of their clocks.
 
@@ -1551,7 +1531,7 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
         for case, pk in zip(cases, _case_ids_reserve(len(cases)), strict=True):
             case.pk = pk
             number(case)
-        Case.objects.bulk_create(cases, batch_size=500)
+        rows_insert(Case, cases)
     else:
         if connection.features.can_return_rows_from_bulk_insert:
             Case.objects.bulk_create(cases, batch_size=500)
@@ -1561,8 +1541,9 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
         for case in cases:
             number(case)
         Case.objects.bulk_update(cases, ["registration_number", "search_text"], batch_size=500)
-    now = timezone.now()
-    CaseEvent.objects.bulk_create(
+    now = _now(at)
+    rows_insert(
+        CaseEvent,
         [
             CaseEvent(
                 case=case,
@@ -1574,7 +1555,6 @@ def case_register_many(*, cases: list[Case], actor=None) -> list[Case]:
             )
             for case in cases
         ],
-        batch_size=500,
     )
     clocks.on_register_many(cases)
     for municipality_id in {case.municipality_id for case in cases}:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from cases.choices import CHANNELS_BY_KIND
 from cases.models import Case
 from cases.services import case_build, case_note_auto_rules, case_register, case_register_many
+from mcu.bulk import rows_insert
 from mcu.choices import Role
 from mcu.exceptions import DeskError, InvalidInput, NotAllowed
 from mcu.models import Category, Municipality
@@ -310,9 +311,7 @@ def ingest_with(intake: _Intake, items: list[dict]) -> list[IngestResult]:
     try:
         with transaction.atomic():
             case_register_many(cases=[case for _, case in built], actor=actor)
-            IngestRecord.objects.bulk_create(
-                [intake.record(case, items[i]) for i, case in built], batch_size=500
-            )
+            rows_insert(IngestRecord, [intake.record(case, items[i]) for i, case in built])
             routed = [(case, outcomes[i]) for i, case in built if outcomes.get(i)]
             if routed:
                 case_note_auto_rules(outcomes=routed)

@@ -4,8 +4,9 @@
 runs. A batch of cases that were inserted in the same transaction has no clocks yet, so
 the check is not needed: the rules are read once, each clock's times are computed in
 Python (DESIGN §4: "``due_at`` is computed in Python when the clock starts") and all the
-rows go in with one ``bulk_create``. Like the rest of ``deadlines`` this module never
-imports ``cases`` (DESIGN §7): a case is whatever object the workflow passes.
+rows go in with one ``rows_insert`` (COPY on PostgreSQL). Like the rest of ``deadlines``
+this module never imports ``cases`` (DESIGN §7): a case is whatever object the workflow
+passes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 from django.db import transaction
 
 from deadlines.engine import CalendarDataMissing
+from mcu.bulk import rows_insert
 
 from .calendars import calendar_for
 from .choices import OBLIGATION_STAGES
@@ -68,6 +70,6 @@ def deadlines_start_many(
         clocks.append(
             Deadline(case=case, stage=stage, policy=rule.policy, started_at=started_at, **times)
         )
-    Deadline.objects.bulk_create(clocks, batch_size=500)
+    rows_insert(Deadline, clocks)
     cases_next_due_refresh(case_ids=[c.case.pk for c in clocks if c.stage in OBLIGATION_STAGES])
     return clocks, not_started
