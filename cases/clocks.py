@@ -25,6 +25,7 @@ All calls run inside the caller's transaction.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -131,35 +132,52 @@ def promise_max_days() -> int | None:
     return deadline_selectors.policy_max_days("case.promise")
 
 
-def on_register(case) -> None:
-    on_register_many([case])
+@dataclass
+class RegistrationClocks:
+    """The clocks a registration starts, planned before the cases' rows are written."""
+
+    cases: list
+    started: list[Deadline]
+    not_started: list
+    by_case: dict[int, list[Deadline]]
 
 
-def on_register_many(cases) -> None:
-    """The clocks of cases just registered: none runs yet, so they go in set-based (the
-    rules read once, one INSERT, one refresh of the nearest term) rather than one
-    ``start`` each. A term that needs a year without calendar data is reported as
-    ``start`` reports it: logged, the heads told once a year, the case kept."""
-    from deadlines.bulk import deadlines_start_many
+def on_register_plan(cases) -> RegistrationClocks:
+    """The clocks of new cases (their ids known, their rows not yet written): none runs
+    yet, so they are planned set-based (the rules read once) rather than one ``start``
+    each, and each case gets its nearest term (``next_due_at``) to be written with it."""
+    from deadlines.bulk import deadlines_plan_many
 
-    started, not_started = deadlines_start_many(
+    started, not_started = deadlines_plan_many(
         starts=[
             (case, stage, case.received_at)
             for case in cases
             for stage in REGISTRATION_STAGES.get(case.kind, (ANSWER,))
         ]
     )
-    # These are every clock of a new case: ``for_case`` answers from them, as from a
-    # prefetch, without reading them back (the ingest's 201 shows them).
-    by_case: dict[int, list] = {case.pk: [] for case in cases}
+    by_case: dict[int, list[Deadline]] = {case.pk: [] for case in cases}
     for clock in started:
         by_case[clock.case.pk].append(clock)
     for case in cases:
+        case.next_due_at = deadline_services.next_due_of(by_case[case.pk])
+    return RegistrationClocks(list(cases), started, not_started, by_case)
+
+
+def on_register_write(plan: RegistrationClocks) -> None:
+    """Write the planned clocks, once their cases' rows are in (one INSERT or COPY). A
+    term that needs a year without calendar data is reported as ``start`` reports it:
+    logged, the heads told once a year, the case kept."""
+    from deadlines.bulk import deadlines_insert_many
+
+    deadlines_insert_many(plan.started)
+    # These are every clock of a new case: ``for_case`` answers from them, as from a
+    # prefetch, without reading them back (the ingest's 201 shows them).
+    for case in plan.cases:
         case._prefetched_objects_cache = {
             **getattr(case, "_prefetched_objects_cache", {}),
-            "deadlines": by_case[case.pk],
+            "deadlines": plan.by_case[case.pk],
         }
-    for miss in not_started:
+    for miss in plan.not_started:
         logger.warning("case %s: %s clock not started: %s", miss.case.pk, miss.stage, miss.error)
         _alert_calendar_missing(miss.case, miss.error.year)
 

@@ -1506,8 +1506,9 @@ def _case_ids_reserve(count: int) -> list[int]:
 
 @transaction.atomic
 def case_register_many(*, cases: list[Case], actor=None, at: datetime | None = None) -> list[Case]:
-    """Register the cases made by ``case_build``: an INSERT of the cases (numbered), an
-    INSERT of their first events and one of their clocks.
+    """Register the cases made by ``case_build``: an INSERT of the cases (numbered, with
+    their nearest term: the clocks are planned first), an INSERT of their first events
+    and one of their clocks.
 
     The number holds the case's id, so on PostgreSQL the ids are drawn from the table's
     sequence first (``nextval`` once per case, safe beside other writers) and the cases
@@ -1531,7 +1532,8 @@ def case_register_many(*, cases: list[Case], actor=None, at: datetime | None = N
         for case, pk in zip(cases, _case_ids_reserve(len(cases)), strict=True):
             case.pk = pk
             number(case)
-        rows_insert(Case, cases)
+        planned = clocks.on_register_plan(cases)
+        rows_insert(Case, cases)  # numbered, with their nearest term
     else:
         if connection.features.can_return_rows_from_bulk_insert:
             Case.objects.bulk_create(cases, batch_size=500)
@@ -1540,7 +1542,10 @@ def case_register_many(*, cases: list[Case], actor=None, at: datetime | None = N
                 case.save()
         for case in cases:
             number(case)
-        Case.objects.bulk_update(cases, ["registration_number", "search_text"], batch_size=500)
+        planned = clocks.on_register_plan(cases)
+        Case.objects.bulk_update(
+            cases, ["registration_number", "search_text", "next_due_at"], batch_size=500
+        )
     now = _now(at)
     rows_insert(
         CaseEvent,
@@ -1556,7 +1561,7 @@ def case_register_many(*, cases: list[Case], actor=None, at: datetime | None = N
             for case in cases
         ],
     )
-    clocks.on_register_many(cases)
+    clocks.on_register_write(planned)
     for municipality_id in {case.municipality_id for case in cases}:
         _counts_changed(municipality_id)
     return cases

@@ -1,10 +1,10 @@
 """Clocks started set-based: a batch of freshly registered cases, one INSERT (STYLE §6.2).
 
 ``deadline_start`` answers for one clock and checks first whether the stage already
-runs. A batch of cases that were inserted in the same transaction has no clocks yet, so
-the check is not needed: the rules are read once, each clock's times are computed in
-Python (DESIGN §4: "``due_at`` is computed in Python when the clock starts") and all the
-rows go in with one ``rows_insert`` (COPY on PostgreSQL). Like the rest of ``deadlines``
+runs. A batch of new cases has no clocks yet, so the check is not needed: the rules are
+read once, each clock's times are computed in Python (DESIGN §4: "``due_at`` is computed
+in Python when the clock starts") before the cases are written, and all the rows go in
+with one ``rows_insert`` (COPY on PostgreSQL). Like the rest of ``deadlines``
 this module never imports ``cases`` (DESIGN §7): a case is whatever object the workflow
 passes.
 """
@@ -15,18 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
-
 from deadlines.engine import CalendarDataMissing
 from mcu.bulk import rows_insert
 
 from .calendars import calendar_for
-from .choices import OBLIGATION_STAGES
 from .models import Deadline
 from .selectors import deadline_rule_for, deadline_rules_active
-from .services import cases_next_due_refresh, clock_base, clock_times
+from .services import clock_base, clock_times
 
-__all__ = ["ClockNotStarted", "deadlines_start_many"]
+__all__ = ["ClockNotStarted", "deadlines_insert_many", "deadlines_plan_many"]
 
 
 @dataclass(frozen=True)
@@ -38,17 +35,19 @@ class ClockNotStarted:
     error: CalendarDataMissing
 
 
-@transaction.atomic
-def deadlines_start_many(
+def deadlines_plan_many(
     *, starts: Iterable[tuple[object, str, datetime]]
 ) -> tuple[list[Deadline], list[ClockNotStarted]]:
-    """Start the clocks ``(case, stage, started_at)`` of cases that have no clocks yet.
+    """The clocks ``(case, stage, started_at)`` of new cases, computed and not written:
+    the caller writes them (``deadlines_insert_many``) once the cases' rows are in, and
+    may first write each case with its nearest term (``next_due_of``), so no UPDATE of
+    the cases follows.
 
-    Precondition: the cases were just inserted, in the caller's transaction, so none of
-    the stages runs (the partial unique constraint ``deadline_one_running_stage`` would
-    refuse the whole INSERT otherwise). A stage without a matching rule starts nothing,
-    as in ``deadline_start``. A term that needs a missing calendar year is not guessed:
-    it is returned in the second list, for the caller to report.
+    Precondition: the cases are new (their ids known), so none of the stages runs (the
+    partial unique constraint ``deadline_one_running_stage`` would refuse the whole
+    INSERT otherwise). A stage without a matching rule starts nothing, as in
+    ``deadline_start``. A term that needs a missing calendar year is not guessed: it is
+    returned in the second list, for the caller to report.
     """
     rules = deadline_rules_active()
     category_memo: dict = {}
@@ -70,6 +69,9 @@ def deadlines_start_many(
         clocks.append(
             Deadline(case=case, stage=stage, policy=rule.policy, started_at=started_at, **times)
         )
-    rows_insert(Deadline, clocks)
-    cases_next_due_refresh(case_ids=[c.case.pk for c in clocks if c.stage in OBLIGATION_STAGES])
     return clocks, not_started
+
+
+def deadlines_insert_many(clocks: list[Deadline]) -> list[Deadline]:
+    """Write the clocks of ``deadlines_plan_many`` (their cases' rows are in)."""
+    return rows_insert(Deadline, clocks)

@@ -65,6 +65,7 @@ __all__ = [
     "deadlines_recompute_for_policy",
     "deadlines_recompute_for_rule",
     "deadlines_sweep",
+    "next_due_of",
     "production_calendar_expiry_warn",
     "production_calendar_import",
     "production_calendar_load",
@@ -84,6 +85,20 @@ def _next_due():
         .filter(case=OuterRef("pk"))
         .order_by("due_at")
         .values("due_at")[:1]
+    )
+
+
+def next_due_of(clocks: Iterable[Deadline]) -> datetime | None:
+    """``_next_due`` of clocks in memory (planned, not yet written: a registration writes
+    its case with its nearest term): the earliest due time of the running obligation
+    clocks, None when none runs. The same rule as the subquery, read in Python."""
+    return min(
+        (
+            c.due_at
+            for c in clocks
+            if c.stage in OBLIGATION_STAGES and c.met_at is None and c.cancelled_at is None
+        ),
+        default=None,
     )
 
 

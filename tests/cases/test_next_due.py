@@ -126,3 +126,28 @@ def test_overdue_by_the_stored_term_is_overdue_by_the_clocks(case_in_status, hou
     if hours_later >= 24 * 40:
         # Forty days on, every term has run out whatever holidays lie between.
         assert by_term
+
+
+@pytest.mark.parametrize("count", [1, 60])  # one INSERT, and COPY on PostgreSQL (mcu.bulk)
+def test_a_registration_writes_each_case_with_its_term_planned_before_the_insert(world, count):
+    """The clocks of new cases are planned before their rows go in
+    (``clocks.on_register_plan``): each case is written with the term the subquery would
+    give, for every kind, with no UPDATE after."""
+    from cases.choices import CHANNELS_BY_KIND
+
+    kinds = list(CHANNELS_BY_KIND)
+    cases = [
+        services.case_build(
+            municipality=world.mun,
+            kind=kinds[i % len(kinds)],
+            channel=CHANNELS_BY_KIND[kinds[i % len(kinds)]][0],
+            text=f"Сообщение {i}",
+            received_at=timezone.now() - dt.timedelta(minutes=i),
+        )
+        for i in range(count)
+    ]
+    services.case_register_many(cases=cases)
+    stored, fresh = stored_next_due(), fresh_next_due()
+    assert {c.pk: stored[c.pk] for c in cases} == {c.pk: fresh[c.pk] for c in cases}
+    assert any(stored[c.pk] is not None for c in cases)
+    assert all(c.next_due_at == stored[c.pk] for c in cases)
