@@ -162,6 +162,9 @@ class AutoRule(models.Model):
     last_hit_at = models.DateTimeField(
         _("последнее срабатывание"), null=True, blank=True, editable=False
     )
+    # The version of the rules each process compiled is read from it (channels.rules);
+    # the hit counters are written by UPDATE, which leaves it alone.
+    updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 
     class Meta:
         verbose_name = _("автоправило")

@@ -150,26 +150,58 @@ class RuleOutcome:
         }
 
 
+#: per process: municipality id → (the rules' version, their compiled rules)
+_compiled_cache: dict[int, tuple[tuple, list[_Compiled]]] = {}
+
+
+def rules_version() -> tuple:
+    """A value that changes with any write to the rules (one statement of their count and
+    latest edit). Read on every use, with no TTL: an item is never routed by a rule that
+    another process has already changed or switched off."""
+    from deadlines.selectors import tables_version
+
+    return tables_version(AutoRule)
+
+
+def rules_forget() -> None:
+    """Drop this process's compiled rules (tests whose rolled-back rules could leave the
+    same version under a frozen clock)."""
+    _compiled_cache.clear()
+
+
+def _compiled(municipality_id: int) -> list[_Compiled]:
+    version = rules_version()
+    cached = _compiled_cache.get(municipality_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    rules = (
+        AutoRule.objects.filter(municipality_id=municipality_id, is_active=True)
+        .select_related("category", "district", "set_category", "set_district")
+        .select_related("set_organisation")
+        .order_by("position", "id")
+    )
+    compiled: list[_Compiled] = []
+    for rule in rules:
+        try:
+            regex = regex_check(rule.text_regex) if rule.text_regex else None
+        except ValidationError:
+            continue  # saved around clean() (a fixture, the shell): never fires
+        compiled.append(
+            _Compiled(rule, keywords_of(rule.keywords), regex, fold(rule.address_contains))
+        )
+    _compiled_cache[municipality_id] = (version, compiled)
+    return compiled
+
+
 class RuleSet:
-    """The active rules of one municipality, read once (one query) and compiled: a batch
-    of a thousand items reads them once."""
+    """The active rules of one municipality, compiled once per process and version of the
+    rules (``rules_version``: one cheap statement per request, the rules themselves read
+    again only after a change): a batch of a thousand items asks once. The category tree
+    a rule's category condition needs is read fresh, so a moved category routes by its
+    new place at once."""
 
     def __init__(self, municipality_id: int):
-        rules = (
-            AutoRule.objects.filter(municipality_id=municipality_id, is_active=True)
-            .select_related("category", "district", "set_category", "set_district")
-            .select_related("set_organisation")
-            .order_by("position", "id")
-        )
-        self.compiled: list[_Compiled] = []
-        for rule in rules:
-            try:
-                regex = regex_check(rule.text_regex) if rule.text_regex else None
-            except ValidationError:
-                continue  # saved around clean() (a fixture, the shell): never fires
-            self.compiled.append(
-                _Compiled(rule, keywords_of(rule.keywords), regex, fold(rule.address_contains))
-            )
+        self.compiled: list[_Compiled] = _compiled(municipality_id)
         self._tree = Category.tree() if any(c.rule.category_id for c in self.compiled) else None
 
     def __bool__(self) -> bool:

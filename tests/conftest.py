@@ -143,13 +143,15 @@ def _fresh_calendar_version():
     never takes the previous test's version (whose rows were rolled back) for its own, and
     the calendars built for the session's data are reused (building one takes ~40 ms).
     tests/deadlines, which edit calendars all the time, forget every calendar instead."""
+    from channels.rules import rules_forget
     from deadlines import calendars
     from deadlines.selectors import deadline_rules_forget
 
     calendars._version_seen = None
-    # The rules' version is counts and latest edits: a rolled-back test's rules under a
+    # The rules' versions are counts and latest edits: a rolled-back test's rules under a
     # frozen clock can leave the same version with other rows behind.
     deadline_rules_forget()
+    rules_forget()
 
 
 @pytest.fixture(autouse=True)

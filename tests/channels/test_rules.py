@@ -5,11 +5,12 @@ registration."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from cases import services as case_services
 from cases.models import Case, CaseEvent
 from channels.models import AutoRule
-from channels.rules import RuleSet, regex_check
+from channels.rules import RuleSet, regex_check, rules_count_hits
 from mcu.models import Notification
 from tests.factories import CategoryFactory, DistrictFactory
 
@@ -74,6 +75,28 @@ def test_each_text_and_source_condition_matches_only_what_it_says(
     assert "category" not in fields
 
 
+def edit(r: AutoRule, **changes) -> None:
+    """An edit as the admin saves it (a compiled rule set is re-read after any save:
+    ``channels.rules.rules_version``)."""
+    for name, value in changes.items():
+        setattr(r, name, value)
+    r.save()
+
+
+def test_a_saved_edit_reaches_the_next_item_at_once_and_the_hit_counters_do_not_recompile(
+    world, roads
+):
+    r = rule(world, keywords="яма", set_category=roads)
+    assert RuleSet(world.mun.pk).apply(base_fields(world))
+    compiled = RuleSet(world.mun.pk).compiled
+    rules_count_hits([RuleSet(world.mun.pk).apply(base_fields(world))], at=timezone.now())
+    assert RuleSet(world.mun.pk).compiled is compiled  # counters are no edit
+    edit(r, keywords="мусор")
+    assert not RuleSet(world.mun.pk).apply(base_fields(world))  # «яма» no longer matches
+    r.delete()
+    assert RuleSet(world.mun.pk).compiled == []
+
+
 def test_category_condition_matches_the_category_and_its_subcategories(world):
     parent = CategoryFactory(code="housing", name="ЖКХ")
     child = CategoryFactory(code="heating", name="Отопление", parent=parent)
@@ -97,7 +120,7 @@ def test_district_condition_sees_the_district_an_earlier_rule_set(world):
     assert fields["district"] == centre
     assert outcome.organisation == world.org2
     # In the other order the district is not known yet when the district rule is read.
-    AutoRule.objects.filter(pk=second.pk).update(position=0)
+    edit(second, position=0)
     outcome = RuleSet(world.mun.pk).apply(base_fields(world))
     assert [h["id"] for h in outcome.hits] == [first.pk]
 
@@ -118,7 +141,7 @@ def test_an_earlier_rule_wins_a_field_and_stop_ends_the_list(world, roads):
     assert fields["category"] == roads  # A's, not B's
     assert outcome.hits[1]["set"] == {"organization": world.org.pk}
     assert outcome.organisation == world.org and outcome.propose_fast_track
-    AutoRule.objects.filter(pk=a.pk).update(stop=True)
+    edit(a, stop=True)
     outcome = RuleSet(world.mun.pk).apply(base_fields(world))
     assert [h["id"] for h in outcome.hits] == [a.pk]
     # A field the item brings is not overwritten by a rule.
@@ -126,8 +149,9 @@ def test_an_earlier_rule_wins_a_field_and_stop_ends_the_list(world, roads):
     RuleSet(world.mun.pk).apply(fields)
     assert fields["category"] == waste
     # Inactive rules and other municipalities' rules are not read.
-    AutoRule.objects.filter(pk__in=[a.pk, b.pk]).update(is_active=False)
-    AutoRule.objects.filter(pk=c.pk).update(municipality=world.mun_same_region)
+    edit(a, is_active=False)
+    edit(b, is_active=False)
+    edit(c, municipality=world.mun_same_region)
     assert not RuleSet(world.mun.pk).apply(base_fields(world))
 
 
