@@ -27,6 +27,13 @@ MONTHS = (
 )  # fmt: skip
 #: sections printed on a landscape page (many columns)
 WIDE = {"rating", "heatmap"}
+#: the sections that list cases one by one (Саратов 3.6 а: «просроченных сообщений (с
+#: указанием местоположения, исполнителей и проблематики вопроса)»)
+CASE_LISTS = {"overdue", "repeated"}
+#: how many of a case list the page, the PDF and the DOCX show, oldest first; the XLSX
+#: has every row. A region's week can hold thousands of overdue cases: forty pages that
+#: nobody reads, and a minute of layout.
+READING_CASE_ROWS = 100
 _SHORT_WORD = re.compile(r"(?<![\w])([вВиИкКсСуУоОаАяЯ]|на|по|от|до|за|из|не|об|со|во|ко|№|г\.) ")
 _QUOTES = re.compile(r'"([^"]*)"')
 _BEFORE_UNIT = re.compile(r"(\d) (%|ч\b|г\.|руб)")
@@ -151,12 +158,15 @@ def document_context(note, *, charts: bool = True) -> dict:
     sections = []
     for number, s in enumerate(note_sections(content, note.causes), 1):
         chart = images.get(s["code"])
+        rows = s["rows"][:READING_CASE_ROWS] if s["code"] in CASE_LISTS else s["rows"]
+        total = len(s["rows"])
         sections.append(
             {
                 "number": number,
                 "title": typograph(s["title"]),
                 "headers": s["headers"],
-                "rows": [[cell_text(v) for v in row] for row in s["rows"]],
+                "rows": [[cell_text(v) for v in row] for row in rows],
+                "more_text": more_text(len(rows), total) if len(rows) < total else "",
                 "wide": s["code"] in WIDE and len(s["headers"]) > 10,
                 "code": s["code"],
                 "chart": (
@@ -173,6 +183,14 @@ def document_context(note, *, charts: bool = True) -> dict:
         "period_text": period_text(content),
         "status_line": _status_line(note),
         "sections": sections,
+    }
+
+
+def more_text(shown: int, total: int) -> str:
+    """What a shortened case list says under its table."""
+    return _("Показаны первые %(shown)s из %(total)s; полный перечень — в версии XLSX.") % {
+        "shown": shown,
+        "total": total,
     }
 
 
@@ -263,6 +281,8 @@ def note_docx(note) -> bytes:
                 for cell, text in zip(cells, row, strict=True):
                     cell.text = ""
                     cell.paragraphs[0].add_run(text).font.size = size
+            if s["more_text"]:
+                doc.add_paragraph(s["more_text"])
         if s["code"] in images:
             caption, png = images[s["code"]]
             doc.add_picture(io.BytesIO(png), width=Cm(15))

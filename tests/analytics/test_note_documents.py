@@ -103,3 +103,56 @@ def test_every_format_renders_the_snapshot(approved, tmp_path):
     assert [c.value for c in book.worksheets[0][2]] == ["ВКонтакте", 5, 2, 3]
     _type, html = note_render(approved, "html")
     assert "data:image/png;base64," in html.decode()
+
+
+def test_a_long_case_list_is_cut_for_reading_and_whole_in_the_xlsx(world):
+    """Thousands of overdue cases in a region's week: the page, the PDF and the DOCX show
+    the first ``READING_CASE_ROWS`` and say how many there are; the XLSX lists them all."""
+    from analytics.documents import READING_CASE_ROWS, document_context
+    from analytics.models import WeeklyNote
+
+    many = READING_CASE_ROWS + 7
+    rows = [[f"МЖД-26-{i:06d}", "02.02.2026 09:00", "—", "—", "—"] for i in range(many)]
+    note = WeeklyNote(
+        municipality=world.mun,
+        kind="weekly",
+        period="2026-W06",
+        date_from="2026-02-02",
+        date_to="2026-02-08",
+        content={
+            "kind": "weekly",
+            "title": "Еженедельная аналитическая записка",
+            "basis": "распоряжение",
+            "municipality": world.mun.name,
+            "timezone": world.mun.timezone,
+            "date_from": "2026-02-02",
+            "date_to": "2026-02-08",
+            "built_at": "09.02.2026 09:00",
+            "total": many,
+            "total_previous": 0,
+            "sections": [
+                {"code": "overdue", "title": "Просрочено", "headers": list("№ПМИП"), "rows": rows},
+                {
+                    "code": "channels",
+                    "title": "Итоги по каналам",
+                    "headers": ["Канал"],
+                    "rows": [[str(i)] for i in range(many)],
+                },
+            ],
+        },
+    )
+    overdue, channels = document_context(note, charts=False)["sections"]
+    assert len(overdue["rows"]) == READING_CASE_ROWS
+    assert overdue["rows"][0][0] == "МЖД-26-000000"  # the oldest first, as built
+    assert overdue["more_text"] == (
+        f"Показаны первые {READING_CASE_ROWS} из {many}; полный перечень — в версии XLSX."
+    )
+    assert len(channels["rows"]) == many and not channels["more_text"]  # not a case list
+    docx = pytest.importorskip("docx")
+    _type, body = note_render(note, "docx")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(body)).paragraphs)
+    assert overdue["more_text"] in text
+    openpyxl = pytest.importorskip("openpyxl")
+    _type, xlsx = note_render(note, "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).worksheets[0]
+    assert sheet.max_row == many + 1  # the header and every case
