@@ -175,6 +175,19 @@ class Case(models.Model):
             # ascending default of a btree).
             models.Index(fields=["municipality", "next_due_at", "id"], name="case_mun_next_due"),
             models.Index(fields=["organisation", "next_due_at", "id"], name="case_org_next_due"),
+            # Linking a new case to its author's and its address's earlier cases
+            # (channels.clusters): a look-up, not a scan of the municipality's window.
+            *[
+                models.Index(
+                    fields=["municipality", field], condition=~Q(**{field: ""}), name=f"case_{key}"
+                )
+                for field, key in (
+                    ("author_url", "author_url"),
+                    ("author_contacts", "author_contacts"),
+                    ("author_name", "author_name"),
+                    ("address", "address"),
+                )
+            ],
         ]
 
     def __str__(self) -> str:

@@ -95,8 +95,15 @@ def _earlier(case: Case, window: timedelta):
     )
 
 
+#: the most recent candidates of one look-up that are scored: a common name («Иванов
+#: Иван») or a busy district has thousands of cases in the window, and each score is a
+#: trigram comparison of two texts
+LINK_CANDIDATES = 200
+
+
 def _best(candidates, case: Case, kind: str) -> tuple[int, float] | None:
-    best = next(iter(scored(candidates, case.text)), None)
+    recent = candidates.order_by("-received_at", "-pk").values("pk")[:LINK_CANDIDATES]
+    best = next(iter(scored(Case.objects.filter(pk__in=recent), case.text)), None)
     if best is None or best[1] < threshold(kind):
         return None
     return best

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0006_outbox'),
+        ("channels", "0006_outbox"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='autorule',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='изменено'),
+            model_name="autorule",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="изменено"),
         ),
     ]

@@ -112,6 +112,22 @@ def test_the_same_author_with_near_same_text_is_linked_into_one_cluster(world, c
     assert ClusterMembership.objects.filter(cluster=cluster).count() == 2
 
 
+def test_only_the_most_recent_candidates_of_a_look_up_are_scored(world, clock, monkeypatch):
+    """A common name or a busy district has thousands of cases in the window: the
+    ``LINK_CANDIDATES`` most recent of each look-up are compared, not all of them."""
+    from channels import clusters
+
+    monkeypatch.setattr(clusters, "LINK_CANDIDATES", 2)
+    near = register(world, POTHOLE, hours_ago=30)  # the same topic, but the oldest
+    for hours in (20, 10):
+        register(world, HEATING, hours_ago=hours)
+    new = register(world, POTHOLE_AGAIN, hours_ago=2)
+    assert case_link_duplicates(new) is None  # «near» is the third most recent
+    monkeypatch.setattr(clusters, "LINK_CANDIDATES", 3)
+    assert case_link_duplicates(new) == "cluster"
+    assert cluster_of(new).primary == near
+
+
 def test_the_same_author_writing_about_something_else_is_not_linked(world, clock):
     register(world, POTHOLE, hours_ago=30)
     other = register(world, HEATING, hours_ago=2)
