@@ -190,7 +190,7 @@ def more_text(shown: int, total: int) -> str:
     """What a shortened case list says under its table."""
     return _("Показаны первые %(shown)s из %(total)s; полный перечень — в версии XLSX.") % {
         "shown": shown,
-        "total": total,
+        "total": f"{total:,}".replace(",", NBSP),  # 3 900: thousands apart, as in Russian
     }
 
 

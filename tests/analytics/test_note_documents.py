@@ -111,7 +111,7 @@ def test_a_long_case_list_is_cut_for_reading_and_whole_in_the_xlsx(world):
     from analytics.documents import READING_CASE_ROWS, document_context
     from analytics.models import WeeklyNote
 
-    many = READING_CASE_ROWS + 7
+    many = 1207  # more than READING_CASE_ROWS, written with a space: «1 207»
     rows = [[f"МЖД-26-{i:06d}", "02.02.2026 09:00", "—", "—", "—"] for i in range(many)]
     note = WeeklyNote(
         municipality=world.mun,
@@ -145,7 +145,7 @@ def test_a_long_case_list_is_cut_for_reading_and_whole_in_the_xlsx(world):
     assert len(overdue["rows"]) == READING_CASE_ROWS
     assert overdue["rows"][0][0] == "МЖД-26-000000"  # the oldest first, as built
     assert overdue["more_text"] == (
-        f"Показаны первые {READING_CASE_ROWS} из {many}; полный перечень — в версии XLSX."
+        f"Показаны первые {READING_CASE_ROWS} из 1{NBSP}207; полный перечень — в версии XLSX."
     )
     assert len(channels["rows"]) == many and not channels["more_text"]  # not a case list
     docx = pytest.importorskip("docx")
