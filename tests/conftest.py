@@ -14,12 +14,21 @@ test depends on today's date. A test that needs a particular moment freezes it w
 
 import datetime as dt
 import os
+import sys
 
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; the live server's ORM calls
 # are still synchronous and safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The suite starts some fifty Python processes (the xdist workers, manage.py, gunicorn,
+# Celery, seed scripts): under PYTHONDONTWRITEBYTECODE, as container images often set it,
+# each would compile the project and the test files again (~6 s of CPU per worker, 1–2 s
+# per subprocess). Bytecode goes to the git-ignored __pycache__ folders instead; set here,
+# in the first process, before it starts the workers, which inherit the environment.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    sys.dont_write_bytecode = False
 
 from tests.reference import World, reference_data_ensure
 
