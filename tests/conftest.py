@@ -44,7 +44,8 @@ _db_blocker = None
 SLOW_FIRST = (
     "tests/integration/test_celery_sweep.py",  # waits for beat's minute boundary (≤ 60 s)
     "tests/integration/test_faults.py",  # a PostgreSQL cluster of its own, workers, gunicorn
-    "tests/integration/test_api_contract.py",  # schemathesis under gunicorn (~45 s budget)
+    "tests/integration/test_api_contract.py",  # schemathesis under gunicorn (25 s budget)
+    "tests/integration/test_api_contract_channels.py",  # the same, 20 s, on another worker
     "tests/test_authorization_matrix.py",  # ~400 cells
     "tests/mcu/test_seed_demo.py",
     "tests/deadlines/test_engine_properties.py",
