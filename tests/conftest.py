@@ -42,12 +42,12 @@ _db_blocker = None
 # --no-loadscope-reorder, pyproject.toml), so the rest of the suite runs beside them
 # instead of after them.
 SLOW_FIRST = (
-    "tests/integration/test_celery_sweep.py",  # waits for beat's minute boundary (≤ 60 s)
-    "tests/integration/test_faults.py",  # a PostgreSQL cluster of its own, workers, gunicorn
     "tests/integration/test_api_contract.py",  # schemathesis under gunicorn (25 s budget)
     "tests/integration/test_api_contract_channels.py",  # the same, 20 s, on another worker
-    "tests/test_authorization_matrix.py",  # ~400 cells
+    "tests/integration/test_faults.py",  # a PostgreSQL cluster of its own, workers, gunicorn
     "tests/mcu/test_seed_demo.py",
+    "tests/integration/test_celery_sweep.py",  # a worker with beat, ticking every 2 s
+    "tests/test_authorization_matrix.py",  # ~400 cells
     "tests/deadlines/test_engine_properties.py",
 )
 
@@ -61,8 +61,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker more than the cores, because the Celery integration test
-    mostly sleeps (until beat's next minute) and would otherwise hold a core idle."""
+    """``-n auto``: one worker more than the cores, because the integration and browser
+    tests mostly wait for their own processes (gunicorn, Celery, schemathesis, Chromium)
+    and would otherwise hold a core idle."""
     return (os.cpu_count() or 1) + 1
 
 
