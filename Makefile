@@ -64,7 +64,8 @@ FUZZ_EXAMPLES ?= 200
 FUZZ_TIME ?= 600
 fuzz: install
 	CONTRACT_MAX_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_MAX_TIME=$(FUZZ_TIME) \
-	$(BIN)/pytest -n 0 -p no:randomly tests/integration/test_api_contract.py
+	$(BIN)/pytest -n 0 -p no:randomly tests/integration/test_api_contract.py \
+	  tests/integration/test_api_contract_channels.py
 
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(60))') \

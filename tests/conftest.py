@@ -14,12 +14,21 @@ test depends on today's date. A test that needs a particular moment freezes it w
 
 import datetime as dt
 import os
+import sys
 
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; the live server's ORM calls
 # are still synchronous and safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The suite starts some fifty Python processes (the xdist workers, manage.py, gunicorn,
+# Celery, seed scripts): under PYTHONDONTWRITEBYTECODE, as container images often set it,
+# each would compile the project and the test files again (~6 s of CPU per worker, 1–2 s
+# per subprocess). Bytecode goes to the git-ignored __pycache__ folders instead; set here,
+# in the first process, before it starts the workers, which inherit the environment.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    sys.dont_write_bytecode = False
 
 from tests.reference import World, reference_data_ensure
 
@@ -33,11 +42,12 @@ _db_blocker = None
 # --no-loadscope-reorder, pyproject.toml), so the rest of the suite runs beside them
 # instead of after them.
 SLOW_FIRST = (
-    "tests/integration/test_celery_sweep.py",  # waits for beat's minute boundary (≤ 60 s)
+    "tests/integration/test_api_contract.py",  # schemathesis under gunicorn (25 s budget)
+    "tests/integration/test_api_contract_channels.py",  # the same, 20 s, on another worker
     "tests/integration/test_faults.py",  # a PostgreSQL cluster of its own, workers, gunicorn
-    "tests/integration/test_api_contract.py",  # schemathesis under gunicorn (~45 s budget)
-    "tests/test_authorization_matrix.py",  # ~400 cells
     "tests/mcu/test_seed_demo.py",
+    "tests/integration/test_celery_sweep.py",  # a worker with beat, ticking every 2 s
+    "tests/test_authorization_matrix.py",  # ~400 cells
     "tests/deadlines/test_engine_properties.py",
 )
 
@@ -51,8 +61,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker more than the cores, because the Celery integration test
-    mostly sleeps (until beat's next minute) and would otherwise hold a core idle."""
+    """``-n auto``: one worker more than the cores, because the integration and browser
+    tests mostly wait for their own processes (gunicorn, Celery, schemathesis, Chromium)
+    and would otherwise hold a core idle."""
     return (os.cpu_count() or 1) + 1
 
 

@@ -61,6 +61,7 @@ def test_no_serious_accessibility_violation(page, live_server, world):
         url=f"/cases/{case.pk}/",
     )
     found = {}
+    sessions = {}  # each person logs in once; the second size reuses the session's cookies
     for size in SIZES:
         page.set_viewport_size(size)
         page.context.clear_cookies()
@@ -68,13 +69,18 @@ def test_no_serious_accessibility_violation(page, live_server, world):
         found[f"login {size['width']}"] = _serious(page)
         for username in ("executor", "administrator"):
             page.context.clear_cookies()
-            login(page, live_server, username)
+            if username in sessions:
+                page.context.add_cookies(sessions[username])
+            else:
+                login(page, live_server, username)
+                sessions[username] = page.context.cookies()
             for name, url in (
                 ("list", "/cases/"),
                 ("card", f"/cases/{case.pk}/"),
                 ("notices", "/notifications/"),
             ):
                 page.goto(f"{live_server.url}{url}")
+                assert page.url == f"{live_server.url}{url}", page.url  # logged in, not sent away
                 found[f"{username} {name} {size['width']}"] = _serious(page)
     bad = {page_name: v for page_name, v in found.items() if v}
     assert bad == {}, bad

@@ -1,5 +1,5 @@
 """The OpenAPI schema describes Open311's answers as they are (schemathesis checks the
-responses against it: tests/integration/test_api_contract.py)."""
+responses against it: tests/integration/test_api_contract_channels.py)."""
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator

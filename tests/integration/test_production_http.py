@@ -14,25 +14,14 @@ import os
 import re
 import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.integration.desk import collected_static, gunicorn
+
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -64,37 +53,15 @@ def production_server(tmp_path_factory, sqlite_template):
         ALLOWED_HOSTS="desk.example.org",
         EMAIL_DISABLED="true",
         VAR_DIR=str(tmp_path / "var"),
-        STATIC_ROOT=str(tmp_path / "static"),
         DATABASE_URL=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
     )
-    python = sys.executable
     # The schema is the run's migrated template (the same migrations, whatever the
-    # settings); the static files are collected as the image's build does.
+    # settings); the static files are collected as the image's build does, once for as
+    # long as their sources and settings stay the same (``collected_static``).
     shutil.copyfile(sqlite_template, tmp_path / "desk.sqlite3")
-    subprocess.run(
-        [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    port = _free_port()
-    server = subprocess.Popen(
-        [python, "-m", "gunicorn", "mcu.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=10)
-                break
-            except OSError:  # not listening yet (URLError, a reset, a read time-out)
-                time.sleep(0.2)
+    env["STATIC_ROOT"] = str(collected_static(env))
+    with gunicorn(env, workers=1) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_the_health_check_answers_plain_http_and_the_rest_goes_to_https(production_server):
