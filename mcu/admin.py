@@ -7,7 +7,13 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import MunicipalAdmin, SuperuserEditsAdmin, SuperuserOnlyAdmin, is_head
+from .admin_base import (
+    DeskModelAdmin,
+    MunicipalAdmin,
+    SuperuserEditsAdmin,
+    SuperuserOnlyAdmin,
+    is_head,
+)
 from .choices import CaseKind, Role
 from .exceptions import DeskError
 from .models import ApiToken, Category, District, Municipality, Notification, Organisation, User
@@ -206,7 +212,7 @@ class ApiTokenAdminForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(DeskModelAdmin):
     """API keys: superusers see all, the head of a centre those of their municipality's
     integration accounts. A key is issued, rotated and revoked through ``mcu.tokens``
     (the same services as the «Интеграции» page), and shown once, in the answer that
@@ -341,3 +347,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{token.prefix}…: {exc.message}", messages.ERROR)
         if done:
             self.message_user(request, _("Отозвано ключей: %(n)s.") % {"n": done})
+
+
+# -- Django's groups and django-axes' records, in the desk's admin voice -------------------
+# Their verbose names are not ours to change (a migration of their apps would follow):
+# the titles take the accusative from ``title_accusative``, the actions select its prompt.
+
+
+def _redress(model, base, accusative: str) -> None:
+    if not admin.site.is_registered(model):  # e.g. AXES_ENABLE_ADMIN off
+        return
+    admin.site.unregister(model)
+    admin.site.register(
+        model, type(base.__name__, (DeskModelAdmin, base), {"title_accusative": accusative})
+    )
+
+
+def _redress_third_party() -> None:
+    # Importing their admin modules registers them first, whatever the order of the apps.
+    from axes import admin as axes_admin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.auth.admin import GroupAdmin
+    from django.contrib.auth.models import Group
+
+    _redress(Group, GroupAdmin, _("группу"))
+    _redress(AccessAttempt, axes_admin.AccessAttemptAdmin, _("запись о попытке доступа"))
+    _redress(AccessLog, axes_admin.AccessLogAdmin, _("запись о доступе"))
+    _redress(AccessFailureLog, axes_admin.AccessFailureLogAdmin, _("ошибку доступа"))
+
+
+_redress_third_party()

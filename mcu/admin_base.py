@@ -6,6 +6,7 @@ municipality and read the shared ones, with no model permissions to hand out by 
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
 
@@ -54,6 +55,39 @@ def scoped_list_filter(model, list_filter) -> list:
     return result
 
 
+class DeskModelAdmin(admin.ModelAdmin):
+    """What every admin list of the desk shares.
+
+    - The actions select opens with «Действие…», not Django's «---------», which reads
+      as an empty value rather than a prompt.
+    - ``title_accusative``: the model's name as the titles need it, for the models whose
+      verbose name is not ours to change (Django's groups, django-axes' records: «Выберите
+      группу», not «Выберите группа»); the desk's own models name themselves in the
+      accusative already (the note above).
+    """
+
+    title_accusative: str | None = None
+
+    def get_action_choices(self, request, default_choices=None):
+        return super().get_action_choices(request, default_choices=[("", _("Действие…"))])
+
+    def _titled(self, extra_context, title) -> dict:
+        if self.title_accusative is None:
+            return extra_context or {}
+        return {"title": title % {"name": self.title_accusative}, **(extra_context or {})}
+
+    def changelist_view(self, request, extra_context=None):
+        verb = _("Выберите %(name)s для изменения")
+        if not self.has_change_permission(request):
+            verb = _("Выберите %(name)s для просмотра")
+        return super().changelist_view(request, self._titled(extra_context, verb))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(
+            request, form_url, self._titled(extra_context, _("Добавить %(name)s"))
+        )
+
+
 def is_head(request) -> bool:
     user = request.user
     return bool(
@@ -61,7 +95,7 @@ def is_head(request) -> bool:
     )
 
 
-class SuperuserEditsAdmin(admin.ModelAdmin):
+class SuperuserEditsAdmin(DeskModelAdmin):
     """Superusers edit; heads of centres may look."""
 
     def get_list_filter(self, request):
@@ -127,7 +161,7 @@ class MunicipalAdmin(SuperuserEditsAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
+class SuperuserOnlyAdmin(DeskModelAdmin):
     """Cases, answers, feedback and notifications hold residents' personal data across
     municipalities: in the admin they are the superuser's alone, whatever model
     permissions a staff group may be given. Staff work with them in the desk itself,
