@@ -86,3 +86,14 @@ def test_seed_demo_is_complete_and_idempotent(empty_desk):
     unread = Notification.objects.filter(read_at__isnull=True)
     per_person = unread.values("recipient").annotate(n=Count("id")).values_list("n", flat=True)
     assert unread.exists() and max(per_person) <= 8
+
+    # The curator finds last week's note approved, with the head's causes, and this
+    # week's draft (built by the analytics services over the demo cases).
+    from analytics.models import NoteStatus, WeeklyNote
+
+    notes = list(WeeklyNote.objects.filter(municipality=mzh).order_by("date_from"))
+    assert [n.status for n in notes] == [NoteStatus.APPROVED, NoteStatus.DRAFT]
+    last_week, this_week = notes
+    assert (this_week.date_from - last_week.date_from).days == 7
+    assert last_week.approved_by == users["curator"] and last_week.causes
+    assert last_week.content["total"] > 0 and last_week.content["sections"]

@@ -36,6 +36,11 @@ EXECUTOR_ORG = 2  # «Отдел координации городского х�
 EXECUTOR2_ORG = 16  # МУП «Междуреченский водоканал»
 OTHER_MUNICIPALITY_CASES = 25
 DEMO_UNREAD_NOTICES = 8  # per person, after seeding
+#: the head's «причина и предлагаемое решение» of last week's first TOP problem
+DEMO_CAUSE = (
+    "Износ сетей и покрытия после зимы; график ремонтов согласован с подрядчиком, "
+    "контроль исполнения — еженедельно на планёрке."
+)
 
 
 def _short(name: str) -> str:
@@ -275,8 +280,35 @@ class Command(BaseCommand):
                 )
             created += 1
         created += self.seed_other_municipality(municipalities["saratov"], rng, now)
+        self.seed_notes(municipalities["mezhdurechensk"], users, now)
         self.settle_notices(now)
         return created
+
+    def seed_notes(self, mun, users, now) -> None:
+        """The weekly analytic notes a curator finds on a desk in use (Ставрополь 3 п. 1:
+        «еженедельной аналитической записки»): last week's, with the head's causes of its
+        first TOP problem, approved by the curator; this week's a draft to be read. Built
+        by the analytics services over the demo cases, as beat builds them."""
+        from analytics import services as notes
+
+        today = now.astimezone(mun.zone).date()
+        weeks = [today - timedelta(days=7), today]
+        for day, approve in zip(weeks, (True, False), strict=True):
+            year, week, _weekday = day.isocalendar()
+            note, _created = notes.note_create(
+                municipality=mun, kind="weekly", period=f"{year}-W{week:02d}", now=now
+            )
+            top = note.content.get("top") or []
+            if not approve or note.status != "draft":
+                continue
+            if top:
+                notes.note_set_causes(
+                    pk=note.pk,
+                    actor=users["head"],
+                    causes={str(top[0]["category"]): DEMO_CAUSE},
+                    now=now,
+                )
+            notes.note_approve(pk=note.pk, actor=users["curator"], now=now)
 
     def settle_notices(self, now) -> None:
         """A new demo desk starts settled: the sweep has marked what was already overdue,
