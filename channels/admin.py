@@ -4,7 +4,7 @@ order and sees each rule's hit count and last hit (Ставрополь 3 п. 7)
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from mcu.admin_base import MunicipalAdmin, SuperuserEditsAdmin
+from mcu.admin_base import MunicipalAdmin, MunicipalViewAdmin
 
 from .models import AutoRule, IngestRecord, ProblemCluster, RoutingModel
 
@@ -57,37 +57,27 @@ class AutoRuleAdmin(MunicipalAdmin):
 
 
 @admin.register(RoutingModel)
-class RoutingModelAdmin(SuperuserEditsAdmin):
+class RoutingModelAdmin(MunicipalViewAdmin):
     list_display = ["municipality", "version", "trained_at", "sample_count", "label_count"]
     readonly_fields = ["municipality", "version", "trained_at", "sample_count", "label_count"]
     exclude = ["blob"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(municipality_id=request.user.municipality_id)
-
 
 @admin.register(ProblemCluster)
-class ProblemClusterAdmin(SuperuserEditsAdmin):
+class ProblemClusterAdmin(MunicipalViewAdmin):
     list_display = ["pk", "municipality", "primary", "status", "created_at"]
     list_filter = ["status", "municipality"]
     raw_id_fields = ["primary"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(municipality_id=request.user.municipality_id)
-
 
 @admin.register(IngestRecord)
-class IngestRecordAdmin(SuperuserEditsAdmin):
+class IngestRecordAdmin(MunicipalViewAdmin):
     """What the integrations delivered, read-only: superusers see all, the head of a
     centre their municipality's. The resident's name and contacts stay on the card (the
     desk's scoped screen); here are the case's number, the account, the source's category
     code and the links the source gave."""
+
+    municipality_field = "case__municipality"
 
     list_display = [
         "case",
@@ -111,12 +101,6 @@ class IngestRecordAdmin(SuperuserEditsAdmin):
         "created_at",
     ]
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(case__municipality_id=request.user.municipality_id)
 
     @admin.display(description=_("канал"), ordering="case__channel")
     def case_channel(self, obj) -> str:

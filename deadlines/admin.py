@@ -14,7 +14,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from mcu.admin_base import MunicipalAdmin, SuperuserEditsAdmin
+from mcu.admin_base import MunicipalAdmin, MunicipalViewAdmin, SuperuserEditsAdmin
 
 from . import services
 from .models import (
@@ -188,7 +188,8 @@ class DeadlineRuleAdmin(ConfigAdminMixin, MunicipalAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(SuperuserEditsAdmin):
+class DeadlineAdmin(MunicipalViewAdmin):
+    municipality_field = "case__municipality"
     list_display = [
         "case",
         "stage",
@@ -204,12 +205,6 @@ class DeadlineAdmin(SuperuserEditsAdmin):
     list_select_related = ["case", "policy"]
     date_hierarchy = "due_at"
     raw_id_fields = ["case"]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(case__municipality_id=request.user.municipality_id)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -117,9 +117,12 @@ class SuperuserEditsAdmin(DeskModelAdmin):
         return request.user.is_superuser
 
 
-class MunicipalAdmin(SuperuserEditsAdmin):
-    """Heads edit the rows of their own municipality; shared rows (no municipality) only
-    superusers. ``municipality_field`` names the lookup to the Municipality."""
+class MunicipalViewAdmin(SuperuserEditsAdmin):
+    """The rows of a municipality, read-only for its head: the list shows a head their
+    own municipality's rows only (and, with ``show_shared``, the shared ones without a
+    municipality); another municipality's row is not found, as in the desk. Superusers
+    edit all. ``municipality_field`` names the lookup to the Municipality
+    («case__municipality» for rows that belong to a case)."""
 
     municipality_field = "municipality"
     show_shared = False  # list the shared rows (read-only for heads) too
@@ -133,6 +136,11 @@ class MunicipalAdmin(SuperuserEditsAdmin):
         if self.show_shared:
             return own | qs.filter(**{f"{field}__isnull": True})
         return own
+
+
+class MunicipalAdmin(MunicipalViewAdmin):
+    """Heads edit the rows of their own municipality; shared rows (no municipality) only
+    superusers."""
 
     def _own(self, request, obj) -> bool:
         if obj is None:

@@ -228,3 +228,46 @@ def test_admin_titles_are_grammatical_russian(admin_client, world):
     assert "Добавить организацию-исполнителя" in add
     categories = admin_client.get("/admin/mcu/category/").content.decode()
     assert "Выберите категорию для просмотра" in categories
+
+
+def test_head_sees_only_own_clusters_routing_models_and_clocks(admin_client, world):
+    from channels.models import ProblemCluster, RoutingModel
+    from deadlines.models import Deadline, DeadlinePolicy
+    from tests.factories import CaseFactory
+
+    now = timezone.now()
+    policy = DeadlinePolicy.objects.get(code="incident.answer")
+    rows = {}
+    for label, mun in (("own", world.mun), ("other", world.mun_other)):
+        case = CaseFactory(municipality=mun, registration_number=f"ADM-{label}")
+        cluster = ProblemCluster.objects.create(municipality=mun, primary=case)
+        routing = RoutingModel.objects.create(
+            municipality=mun, trained_at=now, sample_count=7, label_count=3, blob=b""
+        )
+        clock = Deadline.objects.create(
+            case=case, stage="answer", started_at=now, due_at=now, policy=policy
+        )
+        rows[label] = {"problemcluster": cluster, "routingmodel": routing, "deadline": clock}
+
+    for app, model in (
+        ("channels", "problemcluster"),
+        ("channels", "routingmodel"),
+        ("deadlines", "deadline"),
+    ):
+        listing = admin_client.get(f"/admin/{app}/{model}/")
+        assert listing.status_code == 200
+        shown = {obj.pk for obj in listing.context["cl"].result_list}
+        assert shown == {rows["own"][model].pk}, model
+        other = rows["other"][model].pk
+        # Not found, as in the desk: Django's admin sends the head back to the index.
+        assert admin_client.get(f"/admin/{app}/{model}/{other}/change/").status_code == 302
+        assert (
+            admin_client.get(f"/admin/{app}/{model}/{rows['own'][model].pk}/change/").status_code
+            == 200
+        )
+
+    # The municipality filter of the clusters offers no other municipality (with one
+    # choice left Django leaves the filter out).
+    page = admin_client.get("/admin/channels/problemcluster/").content.decode()
+    assert world.mun_other.name not in page
+    assert f"municipality__id__exact={world.mun_other.pk}" not in page
