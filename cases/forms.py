@@ -47,12 +47,19 @@ class ReasonForm(VersionForm):
 
 class AssignForm(VersionForm):
     action = "assign"
+    # Empty choices say what to do, never Django's «---------».
     organization = forms.ModelChoiceField(
-        queryset=Organisation.objects.none(), label=_("Организация-исполнитель")
+        queryset=Organisation.objects.none(),
+        label=_("Организация-исполнитель"),
+        empty_label=_("Выберите организацию"),
     )
-    category = CategoryTreeField(queryset=Category.objects.none(), label=_("Категория"))
+    category = CategoryTreeField(
+        queryset=Category.objects.none(),
+        label=_("Категория"),
+        empty_label=_("Выберите категорию"),
+    )
     district = forms.ModelChoiceField(
-        queryset=District.objects.none(), label=_("Район"), required=False
+        queryset=District.objects.none(), label=_("Район"), required=False, empty_label="—"
     )
     address = forms.CharField(label=_("Адрес"), required=False, max_length=500)
     kind = forms.ChoiceField(label=_("Вид"), choices=CaseKind.choices, required=False)

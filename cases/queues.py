@@ -18,17 +18,19 @@ QUEUE_LABELS = {
     "to_accept": _("Ждут принятия"),
     "overdue": _("Просроченные"),
     "review": _("На проверке"),
+    "ready": _("Готово к публикации"),
     "approval": _("На согласовании"),
     "fast_track": _("Повышенная важность"),
     "fast_track_proposals": _("Предложена важность"),
 }
 
 QUEUES_BY_ROLE = {
-    Role.ADMINISTRATOR: ["moderation", "review", "approval", "overdue", "fast_track"],
+    Role.ADMINISTRATOR: ["moderation", "review", "approval", "ready", "overdue", "fast_track"],
     Role.HEAD: [
         "moderation",
         "review",
         "approval",
+        "ready",
         "overdue",
         "fast_track_proposals",
         "fast_track",
@@ -70,17 +72,18 @@ def queue_q(name: str, user) -> Q:
     if name == "overdue":
         return _overdue_q()
     if name == "review":
-        # Answers to check, approved answers waiting for publication, and interim answers
-        # waiting for the administrator (Междуреченск 3.8: only publication counts).
+        # Answers to check and interim answers waiting for the administrator
+        # (Междуреченск 3.8: only publication counts); approved answers are «ready».
         # The few cases with one are read first (the partial index
         # ``answer_pending_interim``), so the queue is two index lookups OR-ed, not a
         # per-row EXISTS over every open case of the municipality.
         pending_interim = Answer.objects.filter(
             kind=Answer.Kind.INTERIM, status=Answer.Status.SUBMITTED, case__status__in=OPEN
         ).values_list("case_id", flat=True)
-        return Q(status__in=[CaseStatus.ON_REVIEW, CaseStatus.APPROVED]) | Q(
-            pk__in=list(pending_interim)
-        )
+        return Q(status=CaseStatus.ON_REVIEW) | Q(pk__in=list(pending_interim))
+    if name == "ready":
+        # Approved answers waiting for the administrator to publish them.
+        return Q(status=CaseStatus.APPROVED)
     if name == "fast_track_proposals":
         # Междуреченск 3.8: the administrator proposes, the curator decides.
         return Q(fast_track_proposed=True, fast_track=False, status__in=OPEN)

@@ -7,7 +7,7 @@ The services' errors map to 403 (role), 404 (outside the scope), 409 (wrong stat
 someone was first) in ``mcu.api.exceptions``.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -59,9 +59,14 @@ def _errors() -> dict:
     return {403: r[403], 404: r[404]}
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Сообщения и обращения (список с фильтрами и очередями)"),
+    retrieve=extend_schema(summary="Одно сообщение: состояние, сроки и доступные действия"),
+)
 class CaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Cases the caller may see; filters are the case list's filterset, plus ``queue``
-    (moderation, mine, overdue, review, approval, fast_track, fast_track_proposals)."""
+    (moderation, mine, overdue, review, ready, approval, fast_track,
+    fast_track_proposals)."""
 
     queryset = Case.objects.select_related(
         "municipality", "district", "category", "organisation", "assignee"

@@ -203,7 +203,7 @@ def test_queues_with_counts_for_the_administrator(as_, world, make_case, drive):
     response = as_(world.users["administrator"]).get("/cases/")
     queues = {name: count for name, _label, count in response.context["queues"]}
     assert queues["moderation"] == 2 and queues["review"] == 1
-    assert set(queues) == {"moderation", "review", "approval", "overdue", "fast_track"}
+    assert set(queues) == {"moderation", "review", "approval", "ready", "overdue", "fast_track"}
     response = as_(world.users["administrator"]).get("/cases/", {"queue": "review"})
     assert response.context["total"] == 1
 
