@@ -32,10 +32,7 @@ from django.core.cache import cache
 from django.db.models import Case as DbCase
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
-    Min,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -47,10 +44,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Answer, Case, Feedback
-from deadlines.calendars import calendar_for
 from deadlines.choices import OBLIGATION_STAGES, Stage
-from deadlines.engine import CalendarDataMissing, working_seconds_between
 from deadlines.models import Deadline
+from deadlines.selectors import case_was_breached_condition
 from deadlines.state import q_was_breached
 from mcu.choices import CategoryLevel, Role
 from mcu.models import Category, District, Municipality, Organisation
@@ -139,6 +135,15 @@ class Scope:
             q &= Q(**{f"{via}category_id__in": Category.subtree_of([self.sector.pk])})
         return q
 
+    def row_q(self) -> Q:
+        """The scope as a condition on a clock, an answer or a feedback row, which carry
+        their case's municipality and organisation (``mcu.models.CaseCopy``): the same
+        condition as ``case_q(via="case__")``, with those two read on the row itself so a
+        period's rows come from the row's own index, not each through a join to its case.
+        What a row does not carry (an administrator's kinds, the sector's categories)
+        still goes through the case."""
+        return q_rebased(self.case_q(via="case__"), via="case__", own=ROW_COPIES)
+
     def in_period(self, period: Period, field_name: str, *, via: str = "") -> Q:
         """``field`` inside the period, each municipality's local midnights its own."""
         q = Q(pk__in=[])
@@ -171,6 +176,31 @@ class Scope:
 
     def today(self) -> date:
         return self.now.astimezone(self.zone).date()
+
+
+#: the lookups of a case that its clocks, answers and feedback carry themselves
+ROW_COPIES = ("municipality_id", "municipality__", "organisation_id")
+
+
+def q_rebased(q: Q, *, via: str, own: tuple[str, ...]) -> Q:
+    """``q`` with the lookups ``via`` + one of ``own`` read on the row itself
+    (``case__municipality_id__in`` → ``municipality_id__in``); the others unchanged."""
+    out = copy.copy(q)
+    children = []
+    for child in q.children:
+        if isinstance(child, Q):
+            children.append(q_rebased(child, via=via, own=own))
+            continue
+        if not isinstance(child, tuple):  # an expression (Exists…): as it is
+            children.append(child)
+            continue
+        lookup, value = child
+        rest = lookup[len(via) :] if lookup.startswith(via) else None
+        if rest is not None and any(rest == o or rest.startswith(o) for o in own):
+            lookup = rest
+        children.append((lookup, value))
+    out.children = children
+    return out
 
 
 def analytics_scope(
@@ -379,6 +409,14 @@ INDICATORS: dict[str, Indicator] = {
 # ---------------------------------------------------------------------------------------
 # Small arithmetic
 # ---------------------------------------------------------------------------------------
+
+
+def _rows(filter: Q | None = None) -> Count:
+    """The rows counted (those matching ``filter``): the count of a column every row has
+    and every covering index of the analytics holds (the municipality), so PostgreSQL
+    counts a period from the index alone — Django's ``Count("*")`` takes no filter, and
+    ``Count("id")`` would read each row from the table for its id."""
+    return Count("municipality_id", filter=filter)
 
 
 def share(part: int, whole: int) -> float | None:
@@ -617,7 +655,6 @@ def _collect_periods(
     and only for the periods of ``times`` (indexes into ``periods``; the rating table's
     period — the history and the previous period need only the score's counts)."""
     cases = scope.cases()
-    muns = {m.pk: m for m in scope.municipalities}
     by_org: list[dict[int | None, RatingRow]] = []
     totals: list[RatingRow] = []
     for _p in periods:
@@ -638,51 +675,50 @@ def _collect_periods(
             for name, n in counts.items():
                 setattr(row, name, getattr(row, name) + (n or 0))
 
-    joined = scope.case_q(via="case__")  # the rows of the scope's cases, on the join
+    own = scope.row_q()  # the scope's rows, by what each row carries of its case
     org = ["organisation_id"]
-    case_org = ["case__organisation_id"]
 
     # 1. received; repeated (Саратов п. 3.6: «повторно поступившим … в случае представления
     #    заявителем низкой оценки удовлетворенности»)
     repeated = Q(repeat_count__gt=0) | Q(repeats_id__isnull=False)
     for i, org_id, received, rep in _per_period(
         scope, cases, "received_at", periods, via="", values=org,
-        received=Count("id"), repeated=Count("id", filter=repeated),
+        received=_rows(), repeated=_rows(filter=repeated),
     ):  # fmt: skip
         add(i, org_id, received=received, repeated=rep)
 
     # 2. answers published in the period: answered (final; a case once a period), interim
     final, interim = Q(kind=Answer.Kind.FINAL), Q(kind=Answer.Kind.INTERIM)
-    published = Answer.objects.filter(joined, published_at__isnull=False)
+    published = Answer.objects.filter(own, published_at__isnull=False)
     for i, org_id, answered, n_interim in _per_period(
-        scope, published, "published_at", periods, via="case__", values=case_org,
+        scope, published, "published_at", periods, via="", values=org,
         answered=Count("case_id", distinct=True, filter=final),
-        interim=Count("id", filter=interim),
+        interim=_rows(filter=interim),
     ):  # fmt: skip
         add(i, org_id, answered=answered, interim=n_interim)
 
     # 3. answer and promise clocks due in the period, through deadlines.state
     clocks = (
-        Deadline.objects.filter(joined, stage__in=[Stage.ANSWER, Stage.PROMISE])
+        Deadline.objects.filter(own, stage__in=[Stage.ANSWER, Stage.PROMISE])
         # Stopped without a breach (case rejected, forwarded): no longer an obligation.
         .exclude(cancelled_at__isnull=False, met_at__isnull=True, breached_at__isnull=True)
     )
     breached = q_was_breached(scope.now)
     answer, promise = Q(stage=Stage.ANSWER), Q(stage=Stage.PROMISE)
     for i, org_id, due, overdue, on_time, broken in _per_period(
-        scope, clocks, "due_at", periods, via="case__", values=case_org,
-        answer_due=Count("id", filter=answer),
-        overdue=Count("id", filter=answer & breached),
-        on_time=Count("id", filter=answer & ~breached & Q(met_at__isnull=False)),
-        broken_promises=Count("id", filter=promise & breached),
+        scope, clocks, "due_at", periods, via="", values=org,
+        answer_due=_rows(filter=answer),
+        overdue=_rows(filter=answer & breached),
+        on_time=_rows(filter=answer & ~breached & Q(met_at__isnull=False)),
+        broken_promises=_rows(filter=promise & breached),
     ):  # fmt: skip
         add(i, org_id, answer_due=due, overdue=overdue, on_time=on_time, broken_promises=broken)
 
     # 4. final answers submitted in the period, and which of them were returned
-    submitted = Answer.objects.filter(joined, kind=Answer.Kind.FINAL)
+    submitted = Answer.objects.filter(own, kind=Answer.Kind.FINAL)
     for i, org_id, n, returned in _per_period(
-        scope, submitted, "created_at", periods, via="case__", values=case_org,
-        submitted=Count("id"), returned=Count("id", filter=Q(status=Answer.Status.RETURNED)),
+        scope, submitted, "created_at", periods, via="", values=org,
+        submitted=_rows(), returned=_rows(filter=Q(status=Answer.Status.RETURNED)),
     ):  # fmt: skip
         add(i, org_id, submitted=n, returned=returned)
 
@@ -690,12 +726,11 @@ def _collect_periods(
     rated = Q(rating__isnull=False)
     low = rated & Q(rating__lte=low_satisfaction_threshold())
     for i, org_id, reopened, n, total, n_low in _per_period(
-        scope, Feedback.objects.filter(joined), "at", periods, via="case__",
-        values=case_org,
-        reopened=Count("id", filter=Q(reopened=True)),
-        ratings=Count("id", filter=rated),
+        scope, Feedback.objects.filter(own), "at", periods, via="", values=org,
+        reopened=_rows(filter=Q(reopened=True)),
+        ratings=_rows(filter=rated),
         ratings_sum=Sum("rating", filter=rated),
-        ratings_low=Count("id", filter=low),
+        ratings_low=_rows(filter=low),
     ):  # fmt: skip
         add(i, org_id, reopened=reopened, ratings=n, ratings_sum=total, ratings_low=n_low)
 
@@ -703,75 +738,37 @@ def _collect_periods(
     for i in sorted(set(times)):
         for row in [totals[i], *by_org[i].values()]:
             row.times = True
-        _collect_times(scope, joined, periods[i], muns, lambda org_id, i=i: rows_for(i, org_id))
+        _collect_times(scope, own, periods[i], lambda org_id, i=i: rows_for(i, org_id))
 
     return [{"rows": list(by_org[i].values()), "total": totals[i]} for i in range(len(periods))]
 
 
-def _collect_times(scope: Scope, joined: Q, period: Period, muns: dict, rows_for) -> None:
+def _collect_times(scope: Scope, own: Q, period: Period, rows_for) -> None:
     """Answer time (receipt → the case's first final answer published in the period) and
     first-reply time (receipt → its first published answer of any kind, when that falls
-    in the period), in working hours of the municipality's calendar."""
-    calendars: dict[int, object] = {}
-
-    def hours(received_at: datetime, at: datetime, mun_id: int) -> float | None:
-        """Working hours on the municipality's calendar (None: no calendar for a year)."""
-        if mun_id not in calendars:
-            try:
-                calendars[mun_id] = calendar_for(muns[mun_id])
-            except CalendarDataMissing:
-                calendars[mun_id] = None
-        calendar = calendars[mun_id]
-        if calendar is None:
-            return None
-        try:
-            return working_seconds_between(received_at, at, calendar) / 3600
-        except CalendarDataMissing:
-            return None
-
+    in the period), in working hours of the municipality's calendar: what each answer
+    recorded when it was published (``cases.copies.publication_facts``; None when the
+    calendar had no data for a year of it — left out)."""
+    in_period = scope.in_period(period, "published_at")
     seen: set[int] = set()
-    for case_id, at, org_id, received_at, mun_id in (
-        Answer.objects.filter(joined, published_at__isnull=False, kind=Answer.Kind.FINAL)
-        .filter(scope.in_period(period, "published_at", via="case__"))
-        .values_list(
-            "case_id",
-            "published_at",
-            "case__organisation_id",
-            "case__received_at",
-            "case__municipality_id",
-        )
+    for case_id, org_id, seconds in (
+        Answer.objects.filter(own, in_period, published_at__isnull=False, kind=Answer.Kind.FINAL)
         .order_by("published_at", "pk")
+        .values_list("case_id", "organisation_id", "working_seconds")
     ):
         if case_id in seen:
             continue
         seen.add(case_id)
-        spent = hours(received_at, at, mun_id)
-        if spent is not None:
+        if seconds is not None:
             for row in rows_for(org_id):
-                row.answer_hours.append(spent)
+                row.answer_hours.append(seconds / 3600)
 
-    published_in_period = Answer.objects.filter(published_at__isnull=False).filter(
-        scope.in_period(period, "published_at", via="case__")
-    )
-    first = (
-        Answer.objects.filter(
-            joined,
-            published_at__isnull=False,
-            case_id__in=published_in_period.values("case_id"),
-        )
-        .values("case_id", "case__organisation_id", "case__received_at", "case__municipality_id")
-        .order_by("case_id")
-        .annotate(first=Min("published_at"))
-        .values_list("first", "case__organisation_id", "case__received_at", "case__municipality_id")
-    )
-    for at, org_id, received_at, mun_id in first:
-        start, end = period.bounds(muns[mun_id].zone)
-        if not start <= at < end:
-            continue
-        spent = hours(received_at, at, mun_id)
-        if spent is not None:
+    for org_id, seconds in Answer.objects.filter(
+        own, in_period, published_at__isnull=False, first_reply=True
+    ).values_list("organisation_id", "working_seconds"):
+        if seconds is not None:
             for row in rows_for(org_id):
-                row.first_reply_hours.append(spent)
+                row.first_reply_hours.append(seconds / 3600)
 
 
 def _rank(rows: list[RatingRow], weights_table) -> None:
@@ -879,14 +876,9 @@ def _problem_of(category_id: int | None, tree: dict) -> int | None:
 
 def _ever_breached(scope: Scope) -> Q:
     """A case with an obligation clock ever breached (``deadlines.state.q_was_breached``):
-    the analytics' «просрочено» of a case, as a condition on ``Case`` rows."""
-    return Q(
-        Exists(
-            Deadline.objects.filter(case_id=OuterRef("pk"), stage__in=OBLIGATION_STAGES).filter(
-                q_was_breached(scope.now)
-            )
-        )
-    )
+    the analytics' «просрочено» of a case, as a condition on the case's own row
+    (``deadlines.selectors.case_was_breached_condition``)."""
+    return case_was_breached_condition(scope.now)
 
 
 def _counted(scope: Scope, cases: QuerySet[Case], *fields: str):
@@ -894,7 +886,7 @@ def _counted(scope: Scope, cases: QuerySet[Case], *fields: str):
     database (overdue: ``_ever_breached``)."""
     return (
         cases.values(*fields)
-        .annotate(_n=Count("id"), _overdue=Count("id", filter=_ever_breached(scope)))
+        .annotate(_n=_rows(), _overdue=_rows(filter=_ever_breached(scope)))
         .order_by()
         .values_list(*fields, "_n", "_overdue")
     )
@@ -976,7 +968,7 @@ def top_problems(
     for cat, n in (
         cases.filter(scope.in_period(period.previous(), "received_at"))
         .values("category_id")
-        .annotate(n=Count("id"))
+        .annotate(n=_rows())
         .order_by()
         .values_list("category_id", "n")
     ):
@@ -995,7 +987,7 @@ def top_problems(
         for cat, *label, n in (
             mine.exclude(exclude)
             .values("category_id", *field_names)
-            .annotate(n=Count("id"))
+            .annotate(n=_rows())
             .order_by()
             .values_list("category_id", *field_names, "n")
         ):
@@ -1063,9 +1055,9 @@ def heatmap_district_category(*, scope: Scope, period: Period) -> HeatMap:
     for cat, district_id, n, overdue, rated_n, rated_sum in (
         current.values("category_id", "district_id")
         .annotate(
-            n=Count("id"),
-            overdue=Count("id", filter=_ever_breached(scope)),
-            rated_n=Count("id", filter=rated),
+            n=_rows(),
+            overdue=_rows(filter=_ever_breached(scope)),
+            rated_n=_rows(filter=rated),
             rated_sum=Sum("satisfaction", filter=rated),
         )
         .order_by()
@@ -1114,7 +1106,7 @@ def heatmap_weekday_hour(*, scope: Scope, period: Period) -> list[list[int]]:
     for qs in _arrivals_by_weekday_hour(scope, period):
         for weekday, hour, n in (
             qs.values("_weekday", "_hour")
-            .annotate(n=Count("id"))
+            .annotate(n=_rows())
             .order_by()
             .values_list("_weekday", "_hour", "n")
         ):
@@ -1197,7 +1189,7 @@ def rising_problems(*, scope: Scope, date_to: date, only_rising: bool = True) ->
     ]
     weeks: dict[int, list[int]] = defaultdict(lambda: [0] * (RISING_WEEKS + 1))
     for index, cat, n in _per_period(
-        scope, scope.cases(), "received_at", periods, via="", values=["category_id"], n=Count("id")
+        scope, scope.cases(), "received_at", periods, via="", values=["category_id"], n=_rows()
     ):
         problem = _problem_of(cat, tree)
         if problem is not None:
@@ -1241,7 +1233,7 @@ def totals_by_channel_and_kind(*, scope: Scope, period: Period) -> Totals:
                 for channel, kind, n in scope.cases()
                 .filter(scope.in_period(p, "received_at"))
                 .values("channel", "kind")
-                .annotate(n=Count("id"))
+                .annotate(n=_rows())
                 .order_by()
                 .values_list("channel", "kind", "n")
             }
@@ -1270,9 +1262,9 @@ def overdue_cases(*, scope: Scope, period: Period) -> list[Case]:
     """Cases with an obligation clock due in the period and breached (q_was_breached),
     with their location, executor and problem — Саратов п. 3.6 а): «просроченных
     сообщений (с указанием местоположения, исполнителей и проблематики вопроса)»."""
-    clocks = Deadline.objects.filter(
-        scope.case_q(via="case__"), stage__in=OBLIGATION_STAGES
-    ).filter(scope.in_period(period, "due_at", via="case__"), q_was_breached(scope.now))
+    clocks = Deadline.objects.filter(scope.row_q(), stage__in=OBLIGATION_STAGES).filter(
+        scope.in_period(period, "due_at"), q_was_breached(scope.now)
+    )
     return list(
         scope.cases()
         .filter(pk__in=clocks.values("case_id"))
@@ -1368,7 +1360,7 @@ def key_problems_by_sector(
         scope.cases()
         .filter(scope.in_period(period.previous(), "received_at"))
         .values("category_id")
-        .annotate(n=Count("id"))
+        .annotate(n=_rows())
         .order_by()
         .values_list("category_id", "n")
     ):
@@ -1478,7 +1470,7 @@ def channel_history(*, scope: Scope, periods: list[Period]) -> dict[str, list[in
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(periods))
     labels = dict(Channel.choices)
     for i, channel, n in _per_period(
-        scope, scope.cases(), "received_at", periods, via="", values=["channel"], n=Count("id")
+        scope, scope.cases(), "received_at", periods, via="", values=["channel"], n=_rows()
     ):
         series[str(labels.get(channel, channel))][i] += n
     return dict(sorted(series.items(), key=lambda kv: -sum(kv[1])))

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mcu.models import Category, District, Municipality, Organisation
+from mcu.models import CaseCopy, Category, District, Municipality, Organisation
 from mcu.text import strip_bidi
 
 from .choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, Channel, EventAction
@@ -139,6 +139,11 @@ class Case(models.Model):
     # (``deadlines.services.cases_next_due_refresh``): the list sorts by deadline through an
     # index instead of a subquery per case (docs/performance.md).
     next_due_at = models.DateTimeField(_("ближайший срок"), null=True, blank=True, editable=False)
+    # An obligation clock of the case has a breach on record — marked by the sweep, or met
+    # late — kept beside ``next_due_at`` by the same refresh: with it the analytics'
+    # «просрочено» of a case is a condition on the case's own row
+    # (``deadlines.selectors.case_was_breached_condition``), not an EXISTS over its clocks.
+    breach_recorded = models.BooleanField(_("срок нарушался"), default=False, editable=False)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
     published_at = models.DateTimeField(_("опубликовано"), null=True, blank=True)
@@ -175,6 +180,24 @@ class Case(models.Model):
             # ascending default of a btree).
             models.Index(fields=["municipality", "next_due_at", "id"], name="case_mun_next_due"),
             models.Index(fields=["organisation", "next_due_at", "id"], name="case_org_next_due"),
+            # The analytics' cases received in a municipality's period, grouped by what they
+            # count for, read from the index alone (PostgreSQL's INCLUDE).
+            models.Index(
+                fields=["municipality", "received_at"],
+                include=[
+                    "organisation",
+                    "category",
+                    "district",
+                    "kind",
+                    "channel",
+                    "repeat_count",
+                    "repeats",
+                    "satisfaction",
+                    "next_due_at",
+                    "breach_recorded",
+                ],
+                name="case_mun_received_facts",
+            ),
             # Linking a new case to its author's and its address's earlier cases
             # (channels.clusters): a look-up, not a scan of the municipality's window.
             *[
@@ -321,7 +344,7 @@ class AnswerTemplate(models.Model):
         return self.title
 
 
-class Answer(models.Model):
+class Answer(CaseCopy):
     """An executor's answer: interim (with a promised date) or final (with attachments).
     Every submission is a new row, so a returned answer stays in the history."""
 
@@ -355,6 +378,14 @@ class Answer(models.Model):
     created_at = models.DateTimeField(_("создан"), default=timezone.now)
     return_reason = models.TextField(_("причина возврата"), blank=True)
     published_at = models.DateTimeField(_("опубликован"), null=True, blank=True)
+    # Recorded at publication, as a clock's verdict is when it is met: the working time
+    # from the case's receipt to this publication on the municipality's calendar (None:
+    # the calendar has no data for a year of it), and whether it was the case's first
+    # published answer — the analytics' answer and first-reply times (analytics.indicators).
+    working_seconds = models.PositiveIntegerField(
+        _("рабочих секунд с поступления"), null=True, blank=True, editable=False
+    )
+    first_reply = models.BooleanField(_("первый опубликованный"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("ответ")
@@ -368,14 +399,21 @@ class Answer(models.Model):
                 condition=Q(kind="interim", status="submitted"),
                 name="answer_pending_interim",
             ),
-            # The analytics count answers by when they were published and submitted
-            # (analytics.indicators): a range of the period, not a scan of every answer.
+            # The analytics count a municipality's answers by when they were published and
+            # submitted (analytics.indicators): a range of the period read from the index
+            # alone (PostgreSQL's INCLUDE), never joined to the cases.
             models.Index(
-                fields=["published_at"],
+                fields=["municipality", "published_at"],
+                include=["organisation", "kind", "case", "working_seconds", "first_reply"],
                 condition=Q(published_at__isnull=False),
-                name="answer_published",
+                name="answer_mun_published",
             ),
-            models.Index(fields=["created_at"], name="answer_created"),
+            models.Index(
+                fields=["municipality", "created_at"],
+                include=["organisation", "status"],
+                condition=Q(kind="final"),
+                name="answer_mun_final_created",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -435,7 +473,7 @@ class Attachment(models.Model):
         return f"{stem or 'file'}.{ext}"
 
 
-class Feedback(models.Model):
+class Feedback(CaseCopy):
     """The resident's reaction to a published answer: a rating 1–5 and/or a comment.
     ``reopened`` marks the ones that sent the case back to work — the repeated cases of
     Саратов §3.6 («повторно поступившим … в случае представления заявителем низкой оценки
@@ -477,8 +515,14 @@ class Feedback(models.Model):
         verbose_name = _("реакцию заявителя")
         verbose_name_plural = _("реакции заявителей")
         ordering = ["at", "id"]
-        # The analytics' ratings and reopenings of a period.
-        indexes = [models.Index(fields=["at"], name="feedback_at")]
+        # The analytics' ratings and reopenings of a municipality's period, from the index.
+        indexes = [
+            models.Index(
+                fields=["municipality", "at"],
+                include=["organisation", "rating", "reopened"],
+                name="feedback_mun_at",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case}: {self.rating or '—'}"

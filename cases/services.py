@@ -41,6 +41,7 @@ from mcu.text import fold, strip_bidi
 from . import clocks, notify
 from .attachments import attachments_check
 from .choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, EventAction
+from .copies import case_rows_follow, publication_facts
 from .counts import queue_counts_invalidate
 from .models import (
     Answer,
@@ -282,6 +283,8 @@ def case_edit_by_admin(*, case: Case, actor, changed_fields: list[str]) -> Case:
     if updated != 1:
         raise StateConflict()
     case.version += 1
+    if "organisation" in changed_fields:
+        case_rows_follow(case)
     event_record(
         case=case,
         action=EventAction.EDIT,
@@ -512,9 +515,12 @@ def _step(
     )
     if updated != 1:
         raise StateConflict()
+    organisation_before = case.organisation_id
     for name, value in fields.items():
         setattr(case, name, value)
     case.status, case.version, case.updated_at = to_status, case.version + 1, at
+    if case.organisation_id != organisation_before:
+        case_rows_follow(case)
     _counts_changed(case.municipality_id)
     return event_record(
         case=case,
@@ -937,7 +943,11 @@ def case_publish_interim(
         at=at,
         payload={"answer": answer.pk, "promised_at": answer.promised_at.isoformat()},
     )
-    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.PUBLISHED, published_at=at)
+    Answer.objects.filter(pk=answer.pk).update(
+        status=Answer.Status.PUBLISHED,
+        published_at=at,
+        **publication_facts(case, at=at, answer_pk=answer.pk),
+    )
     clocks.meet(case, clocks.FIRST_REPLY, clocks.ANSWER, at=at)
     clocks.cancel(case, clocks.PROMISE, at=at)
     clocks.start(case, clocks.PROMISE, at=at, due_at=answer.promised_at)
@@ -1056,7 +1066,11 @@ def case_publish(case_id, *, actor, version: int | None = None, at: datetime | N
     answer = _latest_final_answer(case, Answer.Status.APPROVED, Answer.Status.SUBMITTED)
     if answer is None:
         raise StateConflict(_("Нет одобренного ответа для публикации."))
-    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.PUBLISHED, published_at=at)
+    Answer.objects.filter(pk=answer.pk).update(
+        status=Answer.Status.PUBLISHED,
+        published_at=at,
+        **publication_facts(case, at=at, answer_pk=answer.pk),
+    )
     return _answer_reaches_the_resident(
         case, row, actor=actor, at=at, payload={"answer": answer.pk}
     )
@@ -1115,6 +1129,7 @@ def case_publish_cluster_answer(
         author=actor,
         created_at=at,
         published_at=at,
+        **publication_facts(case, at=at),
     )
     # The photos and PDFs of the answer go with it: every post of the cluster gets the
     # answer the main case got (issue #8: «every post in it gets the answer»). One row per

@@ -67,7 +67,15 @@ def deadlines_plan_many(
             not_started.append(ClockNotStarted(case=case, stage=stage, error=exc))
             continue
         clocks.append(
-            Deadline(case=case, stage=stage, policy=rule.policy, started_at=started_at, **times)
+            Deadline(
+                case=case,
+                stage=stage,
+                policy=rule.policy,
+                started_at=started_at,
+                municipality_id=case.municipality_id,
+                organisation_id=case.organisation_id,
+                **times,
+            )
         )
     return clocks, not_started
 

@@ -111,6 +111,18 @@ def case_overdue_condition(now: datetime | None = None) -> Q:
     return Q(next_due_at__lte=now or timezone.now())
 
 
+def case_was_breached_condition(now: datetime | None = None) -> Q:
+    """A case with an obligation clock ever breached (``state.q_was_breached`` of any of
+    its obligation clocks: the analytics' «просрочено» of a case), as a condition on the
+    case's row: a breach on record (``Case.breach_recorded``: marked or met late) or an
+    obligation clock running past due (``case_overdue_condition``). Both are kept by
+    ``services.cases_next_due_refresh``, which every clock service runs; the sweep's mark
+    needs no refresh, since a clock it marks is running past due. ``tests/cases/
+    test_next_due.py`` checks the condition gives the cases the EXISTS over the clocks
+    gives."""
+    return Q(breach_recorded=True) | case_overdue_condition(now)
+
+
 # ---------------------------------------------------------------------------------------
 # Rules: the SLA condition table
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +47,7 @@ from .selectors import (
     deadline_rules_forget,
     deadline_running,
 )
+from .state import q_breach_on_record
 from .sweep import SweepResult, deadlines_sweep
 
 __all__ = [
@@ -88,6 +89,14 @@ def _next_due():
     )
 
 
+def _breach_recorded():
+    """Whether an obligation clock of the case (``OuterRef("pk")``) has a breach on record
+    (``state.q_breach_on_record``): ``Case.breach_recorded``."""
+    return Exists(
+        Deadline.objects.obligations().filter(case=OuterRef("pk")).filter(q_breach_on_record())
+    )
+
+
 def next_due_of(clocks: Iterable[Deadline]) -> datetime | None:
     """``_next_due`` of clocks in memory (planned, not yet written: a registration writes
     its case with its nearest term): the earliest due time of the running obligation
@@ -112,11 +121,14 @@ def cases_next_due_refresh(*, case_ids: Iterable[int]) -> int:
     clocks (breached ones included: they are the most urgent), NULL when none runs. The
     one definition of a case's nearest term, written by every service here that starts,
     stops or moves a clock, so the list sorts «по сроку» through an index
-    (``case_mun_next_due``) instead of a subquery per case. One UPDATE per thousand
-    cases."""
+    (``case_mun_next_due``) instead of a subquery per case. ``Case.breach_recorded`` is
+    kept by the same UPDATE (``selectors.case_was_breached_condition``). One UPDATE per
+    thousand cases."""
     ids = sorted({int(pk) for pk in case_ids})
     return sum(
-        _cases().filter(pk__in=ids[i : i + NEXT_DUE_BATCH]).update(next_due_at=_next_due())
+        _cases()
+        .filter(pk__in=ids[i : i + NEXT_DUE_BATCH])
+        .update(next_due_at=_next_due(), breach_recorded=_breach_recorded())
         for i in range(0, len(ids), NEXT_DUE_BATCH)
     )
 
@@ -125,10 +137,16 @@ def cases_next_due_refresh_all() -> int:
     """``cases_next_due_refresh`` for every case at once, set-based: the cases whose
     stored term is set or that run a clock (a data generator, a repair after a restore)."""
     running = Deadline.objects.running().obligations().values("case_id")
+    breached = Deadline.objects.obligations().filter(q_breach_on_record()).values("case_id")
     return (
         _cases()
-        .filter(Q(next_due_at__isnull=False) | Q(pk__in=running))
-        .update(next_due_at=_next_due())
+        .filter(
+            Q(next_due_at__isnull=False)
+            | Q(breach_recorded=True)
+            | Q(pk__in=running)
+            | Q(pk__in=breached)
+        )
+        .update(next_due_at=_next_due(), breach_recorded=_breach_recorded())
     )
 
 

@@ -93,12 +93,13 @@ def q_at_risk(now: datetime | None = None) -> Q:
     return q_running() & Q(breached_at__isnull=True, due_at__gt=now, warn_at__lte=now)
 
 
+def q_breach_on_record() -> Q:
+    """A breach that stays whatever happens next: marked by the sweep, or met late."""
+    return Q(breached_at__isnull=False) | Q(met_at__isnull=False, met_at__gt=F("due_at"))
+
+
 def q_was_breached(now: datetime | None = None) -> Q:
     """Ever breached, whatever happened after: marked, met late, or still running past
     due (the analytics' «просрочено», with nothing dropped from the count)."""
     now = now or timezone.now()
-    return (
-        Q(breached_at__isnull=False)
-        | Q(met_at__isnull=False, met_at__gt=F("due_at"))
-        | (q_running() & Q(due_at__lte=now))
-    )
+    return q_breach_on_record() | (q_running() & Q(due_at__lte=now))

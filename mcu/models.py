@@ -120,6 +120,51 @@ class Organisation(models.Model):
             )
 
 
+class CaseCopy(models.Model):
+    """A row of a case (its clocks, answers, residents' feedback) that carries the case's
+    municipality and executor organisation itself, so the analytics count a period's rows
+    by their own index, without joining each to its case (``analytics.indicators``).
+
+    ``Case.organisation`` stays the one definition of who is responsible for a case: these
+    are copies, set when the row is made (``save``, or the bulk paths' constructors) and
+    rewritten when the case's organisation changes (``cases.services.case_rows_follow``);
+    ``tests/cases/test_case_copy.py`` checks them after every step. A case never moves to
+    another municipality."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        editable=False,
+        verbose_name=_("муниципальное образование"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        editable=False,
+        verbose_name=_("организация-исполнитель"),
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.municipality_id is None:
+            self.copy_case()
+        super().save(*args, **kwargs)
+
+    def copy_case(self, case=None) -> None:
+        """Take the municipality and organisation of ``case`` (default: the row's own)."""
+        case = case or self.case
+        self.municipality_id = case.municipality_id
+        self.organisation_id = case.organisation_id
+
+
 class Category(models.Model):
     """Sector → category → subcategory (отраслевой блок → категория → подкатегория)."""
 

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from cases.choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, EventAction
+from cases.copies import answer_times_fill
 from cases.demo.texts import NAMES, STREETS, TOPICS
 from cases.demo.workflow import ANSWERS, REJECT_REASONS
 from cases.models import Answer, ApprovalRequirement, Case, CaseEvent, Feedback
@@ -504,6 +505,7 @@ class Generator:
         text, address = ctx["text"], ctx["address"]
         last = steps[-1][1]
         fast = ctx["fast_track_at"] is not None
+        org = ctx["org"] if assigned else None  # the case's; its rows carry it too
         rows.cases.append(
             (
                 pk,
@@ -522,7 +524,7 @@ class Generator:
                 address,
                 rng.choice(place.districts) if assigned else None,
                 ctx["category"] if assigned else None,
-                ctx["org"] if assigned else None,
+                org,
                 ctx["executor"] if status not in (CaseStatus.NEW, CaseStatus.ASSIGNED) else None,
                 status,
                 fast,
@@ -570,6 +572,8 @@ class Generator:
                     dt(esc1) if esc1 else None,
                     dt(esc2) if esc2 else None,
                     dt(started),
+                    place.id,
+                    org,
                 )
             )
         for answer_pk, created, answer_status, published, return_reason in ctx["answers"]:
@@ -585,12 +589,25 @@ class Generator:
                     dt(created),
                     return_reason,
                     dt(published) if published else None,
+                    place.id,
+                    org,
                 )
             )
         for answer_pk, rating, reopened, at in ctx["feedback"]:
             comment = "Ничего не сделано!" if reopened else ""
             rows.feedback.append(
-                (pk, answer_pk, rating, comment, reopened, False, place.admin, dt(at))
+                (
+                    pk,
+                    answer_pk,
+                    rating,
+                    comment,
+                    reopened,
+                    False,
+                    place.admin,
+                    dt(at),
+                    place.id,
+                    org,
+                )
             )
         return ctx["answer_id"]
 
@@ -636,15 +653,15 @@ EVENT_COLUMNS = [
 CLOCK_COLUMNS = [
     "case_id", "stage", "policy_id", "started_at", "due_at", "warn_at", "warned_at", "met_at",
     "breached_at", "cancelled_at", "extension_days", "escalation_level", "escalated_at",
-    "escalate_1_at", "escalate_2_at", "created_at",
+    "escalate_1_at", "escalate_2_at", "created_at", "municipality_id", "organisation_id",
 ]  # fmt: skip
 ANSWER_COLUMNS = [
     "id", "case_id", "kind", "status", "text", "promised_at", "author_id", "created_at",
-    "return_reason", "published_at",
+    "return_reason", "published_at", "municipality_id", "organisation_id",
 ]  # fmt: skip
 FEEDBACK_COLUMNS = [
     "case_id", "answer_id", "rating", "comment", "reopened", "after_window", "recorded_by_id",
-    "at",
+    "at", "municipality_id", "organisation_id",
 ]  # fmt: skip
 TABLES = [
     ("cases", Case, CASE_COLUMNS),
@@ -811,6 +828,10 @@ def generate(
             for attr, n in written.items():
                 counts[attr] += n
         phases["cloned"] = time.perf_counter() - started - sum(phases.values())
+        # The answers' working times on the production calendar (the clones moved by whole
+        # weeks may have crossed a holiday): what publication records (cases.copies).
+        answer_times_fill(Answer, Municipality)
+        phases["answer times"] = time.perf_counter() - started - sum(phases.values())
         if indexes:
             if stdout:
                 stdout.write(f"\nИндексы: {len(indexes)} строятся заново…")

@@ -3,10 +3,12 @@ equals the earliest due time of the case's running obligation clocks, computed a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -28,6 +30,15 @@ def fresh_next_due() -> dict[int, dt.datetime | None]:
         .values("due_at")[:1]
     )
     return dict(Case.objects.annotate(fresh=Subquery(nearest)).values_list("pk", "fresh"))
+
+
+@contextlib.contextmanager
+def undone():
+    """What the block writes is rolled back: the module's cases stay as built (a test
+    of a ``module_db`` module that writes does not leave its steps to the next one)."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 def stored_next_due() -> dict[int, dt.datetime | None]:
@@ -92,14 +103,14 @@ def test_the_deadline_order_reads_the_stored_term(case_in_status, status):
     assert case.nearest_due_at == fresh_next_due()[case.pk]
 
 
-def test_refresh_all_repairs_a_stale_term(case_in_status):
+def test_refresh_all_repairs_a_stale_term(db, case_in_status):
     Case.objects.update(next_due_at=dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
     deadline_services.cases_next_due_refresh_all()
     assert stored_next_due() == fresh_next_due()
 
 
 @pytest.mark.parametrize("hours_later", [0, 2, 30, 24 * 40])
-def test_overdue_by_the_stored_term_is_overdue_by_the_clocks(case_in_status, hours_later):
+def test_overdue_by_the_stored_term_is_overdue_by_the_clocks(db, case_in_status, hours_later):
     """``case_overdue_condition`` (the nearest term past) picks exactly the cases with a
     running obligation clock past due or marked breached (``state.q_breached``), before
     and after the sweep has marked them."""
@@ -126,6 +137,60 @@ def test_overdue_by_the_stored_term_is_overdue_by_the_clocks(case_in_status, hou
     if hours_later >= 24 * 40:
         # Forty days on, every term has run out whatever holidays lie between.
         assert by_term
+
+
+@pytest.mark.parametrize("hours_later", [0, 2, 30, 24 * 40])
+def test_ever_breached_by_the_case_row_is_ever_breached_by_the_clocks(case_in_status, hours_later):
+    """``case_was_breached_condition`` (the analytics' «просрочено» of a case, read on the
+    case's row) picks exactly the cases with an obligation clock ever breached
+    (``state.q_was_breached``), before and after the sweep, and after the late clocks are
+    met (the breach stays on record) — as the EXISTS over the clocks did."""
+    from django.db.models import Exists
+
+    from deadlines.selectors import case_was_breached_condition
+    from deadlines.state import q_was_breached
+
+    now = timezone.now() + dt.timedelta(hours=hours_later)
+
+    def both():
+        by_clocks = Exists(
+            Deadline.objects.obligations().filter(q_was_breached(now), case=OuterRef("pk"))
+        )
+        return (
+            set(Case.objects.filter(case_was_breached_condition(now)).values_list("pk", flat=True)),
+            set(Case.objects.filter(by_clocks).values_list("pk", flat=True)),
+        )
+
+    with undone():  # the module's cases as built for the next test
+        by_row, by_clocks = both()
+        assert by_row == by_clocks
+        deadline_services.deadlines_sweep(now=now)
+        assert both() == (by_row, by_clocks)
+        late = list(Deadline.objects.running().obligations().filter(due_at__lte=now))
+        for clock in late:
+            deadline_services.deadline_meet(case=clock.case, stage=clock.stage, at=now)
+        after = both()
+        assert after[0] == after[1]
+        assert {c.case_id for c in late} <= after[0]
+        if hours_later >= 24 * 40:
+            assert late and by_row
+
+
+def test_refresh_all_repairs_a_stale_breach_mark(db, case_in_status):
+    from deadlines.selectors import case_was_breached_condition
+
+    now = timezone.now() + dt.timedelta(days=40)
+    with undone():
+        for clock in Deadline.objects.running().obligations():
+            deadline_services.deadline_meet(case=clock.case, stage=clock.stage, at=now)
+        marked = set(Case.objects.filter(breach_recorded=True).values_list("pk", flat=True))
+        assert marked
+        Case.objects.update(breach_recorded=False)
+        deadline_services.cases_next_due_refresh_all()
+        assert set(Case.objects.filter(breach_recorded=True).values_list("pk", flat=True)) == marked
+        assert marked <= set(
+            Case.objects.filter(case_was_breached_condition(now)).values_list("pk", flat=True)
+        )
 
 
 @pytest.mark.parametrize("count", [1, 60])  # one INSERT, and COPY on PostgreSQL (mcu.bulk)

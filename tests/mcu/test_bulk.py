@@ -85,7 +85,15 @@ def test_clocks_on_postgresql_go_in_by_copy_not_insert(world):
     cases = [CaseFactory(municipality=world.mun) for _ in range(COPY_FROM_ROWS)]
     now = timezone.now()
     clocks = [
-        Deadline(case=c, stage="answer", policy=policy, started_at=now, due_at=now) for c in cases
+        Deadline(
+            case=c,
+            stage="answer",
+            policy=policy,
+            started_at=now,
+            due_at=now,
+            municipality_id=c.municipality_id,
+        )
+        for c in cases
     ]
     with CaptureQueriesContext(connection) as queries:
         rows_insert(Deadline, clocks)
