@@ -39,7 +39,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -618,10 +618,15 @@ def _per_period(scope, qs, field_name: str, periods: list[Period], *, via: str, 
     for a municipality), whatever the number of periods or organisations."""
     window = Period(min(p.date_from for p in periods), max(p.date_to for p in periods))
     for zone, mun_ids in _zones(scope).values():
+        # The zone's local midnights as instants: each row compared as it is stored, no
+        # conversion to a local date per row.
         index = DbCase(
             *(
-                When(_local__gte=p.date_from, _local__lte=p.date_to, then=Value(i))
-                for i, p in enumerate(periods)
+                When(
+                    **{f"{field_name}__gte": start, f"{field_name}__lt": end},
+                    then=Value(i),
+                )
+                for i, (start, end) in enumerate(p.bounds(zone) for p in periods)
             ),
             default=Value(-1),
             output_field=IntegerField(),
@@ -629,7 +634,6 @@ def _per_period(scope, qs, field_name: str, periods: list[Period], *, via: str, 
         rows = (
             qs.filter(scope.in_period(window, field_name, via=via))
             .filter(**{f"{via}municipality_id__in": mun_ids})
-            .annotate(_local=TruncDate(field_name, tzinfo=zone))
             .annotate(_period=index)
             .values("_period", *values)
             .annotate(**counts)
@@ -750,25 +754,35 @@ def _collect_times(scope: Scope, own: Q, period: Period, rows_for) -> None:
     recorded when it was published (``cases.copies.publication_facts``; None when the
     calendar had no data for a year of it — left out)."""
     in_period = scope.in_period(period, "published_at")
+    answer_hours: dict[int | None, list[float]] = defaultdict(list)
     seen: set[int] = set()
     for case_id, org_id, seconds in (
         Answer.objects.filter(own, in_period, published_at__isnull=False, kind=Answer.Kind.FINAL)
-        .order_by("published_at", "pk")
+        # In the index's own order (the first of a case's answers is its first by time;
+        # two at the same instant record the same time), read from the index alone.
+        .order_by("municipality_id", "published_at")
         .values_list("case_id", "organisation_id", "working_seconds")
     ):
-        if case_id in seen:
-            continue
-        seen.add(case_id)
-        if seconds is not None:
-            for row in rows_for(org_id):
-                row.answer_hours.append(seconds / 3600)
+        if case_id not in seen:
+            seen.add(case_id)
+            if seconds is not None:
+                answer_hours[org_id].append(seconds / 3600)
 
-    for org_id, seconds in Answer.objects.filter(
-        own, in_period, published_at__isnull=False, first_reply=True
-    ).values_list("organisation_id", "working_seconds"):
-        if seconds is not None:
-            for row in rows_for(org_id):
-                row.first_reply_hours.append(seconds / 3600)
+    first_hours: dict[int | None, list[float]] = defaultdict(list)
+    for org_id, seconds in (
+        Answer.objects.filter(own, in_period, published_at__isnull=False, first_reply=True)
+        .exclude(working_seconds=None)
+        .order_by()
+        .values_list("organisation_id", "working_seconds")
+    ):
+        first_hours[org_id].append(seconds / 3600)
+
+    for org_id, hours in answer_hours.items():
+        for row in rows_for(org_id):
+            row.answer_hours.extend(hours)
+    for org_id, hours in first_hours.items():
+        for row in rows_for(org_id):
+            row.first_reply_hours.extend(hours)
 
 
 def _rank(rows: list[RatingRow], weights_table) -> None:
