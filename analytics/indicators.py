@@ -755,27 +755,26 @@ def _collect_times(scope: Scope, own: Q, period: Period, rows_for) -> None:
     calendar had no data for a year of it — left out)."""
     in_period = scope.in_period(period, "published_at")
     answer_hours: dict[int | None, list[float]] = defaultdict(list)
-    seen: set[int] = set()
-    for case_id, org_id, seconds in (
-        Answer.objects.filter(own, in_period, published_at__isnull=False, kind=Answer.Kind.FINAL)
-        # In the index's own order (the first of a case's answers is its first by time;
-        # two at the same instant record the same time), read from the index alone.
-        .order_by("municipality_id", "published_at")
-        .values_list("case_id", "organisation_id", "working_seconds")
-    ):
-        if case_id not in seen:
-            seen.add(case_id)
-            if seconds is not None:
-                answer_hours[org_id].append(seconds / 3600)
-
     first_hours: dict[int | None, list[float]] = defaultdict(list)
-    for org_id, seconds in (
-        Answer.objects.filter(own, in_period, published_at__isnull=False, first_reply=True)
-        .exclude(working_seconds=None)
-        .order_by()
-        .values_list("organisation_id", "working_seconds")
+    seen: set[int] = set()
+    final = Answer.Kind.FINAL
+    # One read of the period's published answers, in the index's own order (a case's
+    # first final answer is its first by time; two at the same instant record the same
+    # time), from the index alone.
+    for case_id, org_id, kind, seconds, first_reply in (
+        Answer.objects.filter(own, in_period, published_at__isnull=False)
+        .order_by("municipality_id", "published_at")
+        .values_list("case_id", "organisation_id", "kind", "working_seconds", "first_reply")
     ):
-        first_hours[org_id].append(seconds / 3600)
+        first_final = kind == final and case_id not in seen
+        if first_final:
+            seen.add(case_id)
+        if seconds is None:
+            continue
+        if first_reply:
+            first_hours[org_id].append(seconds / 3600)
+        if first_final:
+            answer_hours[org_id].append(seconds / 3600)
 
     for org_id, hours in answer_hours.items():
         for row in rows_for(org_id):
