@@ -11,14 +11,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mcu.models import CaseCopy, Category, District, Municipality, Organisation
+from mcu.models import CaseCopy, Category, ChoiceLabels, District, Municipality, Organisation
 from mcu.text import strip_bidi
 
 from .choices import CHANNELS_BY_KIND, CaseKind, CaseStatus, Channel, EventAction
 from .querysets import CaseQuerySet
 
 
-class Case(models.Model):
+class Case(ChoiceLabels):
     """An item from a resident: a social-network incident, a ПОС message, a 59-ФЗ appeal
     or a hotline call (DESIGN §2). One table, so queues, search and analytics see all."""
 
@@ -238,7 +238,7 @@ class Case(models.Model):
         return self.status in CaseStatus.open_values()
 
 
-class CaseEvent(models.Model):
+class CaseEvent(ChoiceLabels):
     """One line of a case's audit trail. Append-only: never updated, never deleted."""
 
     case = models.ForeignKey(
