@@ -24,7 +24,20 @@ NOTICE_KINDS = {
     "case.fast_track_proposed": (_("Предложена повышенная важность"), None),
     "case.fast_track": (_("Повышенная важность"), None),
     "case.note": (_("Внутренняя заметка"), None),
+    "note.ready": (_("Записка ждёт согласования"), None),
+    "calendar.expiring": (_("Производственный календарь заканчивается"), None),
+    "calendar.missing": (_("Нет производственного календаря"), None),
 }
+
+
+def _clock_kinds() -> dict:
+    """The sweep's notices (``deadline.<event>``), labelled as ``DeadlineEvent`` says."""
+    from deadlines.choices import DeadlineEvent
+
+    return {f"deadline.{e.value}": (e.label, None) for e in DeadlineEvent}
+
+
+NOTICE_KINDS.update(_clock_kinds())
 NOTICE_GROUPS_PER_PAGE = 30
 # The newest notices grouped on the page; older ones stay in the database.
 NOTICE_WINDOW = 5000

@@ -83,3 +83,21 @@ def test_notices_grouped_paged_filtered_and_read(page, live_server, world, setti
     page.wait_for_function(
         f"() => document.querySelector('#bell').dataset.unread === '{unread + 1}'", timeout=5000
     )
+
+
+def test_the_sweeps_notices_read_their_kind_and_can_be_filtered(page, live_server, world):
+    """A deadline's escalation says «Эскалация руководителю МЦУ», never its code
+    «deadline.escalation2», and the kind filter offers it."""
+    head = world.users["head"]
+    late = CaseFactory(municipality=world.mun, organisation=world.org, status="in_progress")
+    _notice(head, late, "deadline.escalation2", title=f"Эскалация: {late.registration_number}")
+    _notice(head, late, "case.assigned")
+    login(page, live_server, "head")
+    page.goto(f"{live_server.url}/notifications/")
+    row = page.locator("tr.notice[data-event='deadline.escalation2']")
+    expect(row).to_have_count(1)
+    assert "Эскалация руководителю МЦУ" in row.inner_text()
+    assert "deadline.escalation2" not in page.locator("main").inner_text()
+    page.select_option("#notice-kind", "deadline.escalation2")
+    page.wait_for_url("**kind=deadline.escalation2**")
+    expect(page.locator("tr.notice")).to_have_count(1)
