@@ -50,6 +50,8 @@ SENDERS = 25
 THINK_S = (3.0, 10.0)
 QUEUES = ["", "moderation", "mine", "overdue", "review", "approval", "fast_track"]
 STAFF = ["curator", "head", "administrator", "executor", "observer"]
+#: every queue of the desk (``settings.CELERY_TASK_QUEUES_BY_KIND``), as rundesk's worker
+WORKER_QUEUES = ("deadlines", "notifications", "imports", "reports")
 
 EXTRA = """
 import json, sys
@@ -203,8 +205,10 @@ def load(seconds: int | None = None, emit=print) -> dict:
             ).stdout.split("\n")[-2]
         )  # fmt: skip
         worker = subprocess.Popen(
+            # Every queue, as rundesk's worker: the duplicate linking of each ingested
+            # item (channels.*, the «imports» queue) runs beside the load, as it would.
             [PYTHON, "-m", "celery", "-A", "mcu", "worker", "--pool=solo", "--loglevel=WARNING",
-             "--without-gossip", "--without-mingle"],
+             "--without-gossip", "--without-mingle", "-Q", ",".join(WORKER_QUEUES)],
             cwd=ROOT, env=env, stdout=(tmp / "worker.log").open("w"),
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

@@ -56,3 +56,11 @@ def test_compose_runs_a_worker_per_queue():
     commands = [s.get("command", "") for s in compose["services"].values()]
     for queue in settings.CELERY_TASK_QUEUES_BY_KIND:
         assert any(f"worker -Q {queue} " in c for c in commands), queue
+
+
+def test_the_load_tests_worker_consumes_every_queue(settings):
+    """``make bench``'s load test runs the desk's tasks beside the load (the duplicate
+    linking of each ingested item among them), not only the default queue's."""
+    from bench.bench_load import WORKER_QUEUES
+
+    assert sorted(WORKER_QUEUES) == sorted(settings.CELERY_TASK_QUEUES_BY_KIND)
