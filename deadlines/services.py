@@ -53,6 +53,7 @@ from .sweep import SweepResult, deadlines_sweep
 __all__ = [
     "SweepResult",
     "calendar_changed",
+    "cases_breach_marks_refresh_all",
     "cases_next_due_refresh",
     "cases_next_due_refresh_all",
     "deadline_cancel",
@@ -133,21 +134,29 @@ def cases_next_due_refresh(*, case_ids: Iterable[int]) -> int:
     )
 
 
-def cases_next_due_refresh_all() -> int:
-    """``cases_next_due_refresh`` for every case at once, set-based: the cases whose
-    stored term is set or that run a clock (a data generator, a repair after a restore)."""
+def cases_next_due_refresh_all(*, breach_marks: bool = True) -> int:
+    """``cases_next_due_refresh`` for every case at once, set-based (a data generator, a
+    repair after a restore): the term of the cases whose stored term is set or that run a
+    clock, then (``breach_marks``) ``cases_breach_marks_refresh_all``. Returns the number
+    of cases whose term was written."""
     running = Deadline.objects.running().obligations().values("case_id")
-    breached = Deadline.objects.obligations().filter(q_breach_on_record()).values("case_id")
-    return (
+    written = (
         _cases()
-        .filter(
-            Q(next_due_at__isnull=False)
-            | Q(breach_recorded=True)
-            | Q(pk__in=running)
-            | Q(pk__in=breached)
-        )
-        .update(next_due_at=_next_due(), breach_recorded=_breach_recorded())
+        .filter(Q(next_due_at__isnull=False) | Q(pk__in=running))
+        .update(next_due_at=_next_due())
     )
+    if breach_marks:
+        cases_breach_marks_refresh_all()
+    return written
+
+
+def cases_breach_marks_refresh_all() -> None:
+    """``Case.breach_recorded`` of every case as two semi-joins: set where a breach is on
+    record and the mark is not, cleared where it is and none is (no subquery per case, no
+    index on the clocks needed: ``generate_cases`` runs it before building them)."""
+    on_record = Deadline.objects.obligations().filter(q_breach_on_record()).values("case_id")
+    _cases().filter(breach_recorded=False, pk__in=on_record).update(breach_recorded=True)
+    _cases().filter(breach_recorded=True).exclude(pk__in=on_record).update(breach_recorded=False)
 
 
 def _next_due_moved(*, case, stage: str | None, changed: int = 1) -> None:

@@ -174,3 +174,20 @@ def test_cloned_history_keeps_every_invariant_of_a_simulated_one(db):
         assert last.to_status == case.status
     for fb in Feedback.objects.filter(case__in=clones)[:50]:
         assert fb.answer.case_id == fb.case_id
+    # What the analytics read of the rows (mcu.models.CaseCopy, cases.copies) is what the
+    # services would have written: copies, answer times and breach marks.
+    from django.db.models import Exists, OuterRef
+
+    from deadlines.selectors import case_was_breached_condition
+    from deadlines.state import q_was_breached
+    from tests.cases.test_case_copy import stale_copies, stale_times
+
+    assert stale_copies() == []
+    with time_machine.travel(NOW, tick=False):
+        assert stale_times() == []
+        by_clocks = Exists(
+            Deadline.objects.obligations().filter(q_was_breached(NOW), case=OuterRef("pk"))
+        )
+        marked = set(cases.filter(case_was_breached_condition(NOW)).values_list("pk", flat=True))
+        assert marked == set(cases.filter(by_clocks).values_list("pk", flat=True))
+        assert marked
