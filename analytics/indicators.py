@@ -50,6 +50,7 @@ from deadlines.selectors import case_was_breached_condition
 from deadlines.state import q_was_breached
 from mcu.choices import CategoryLevel, Role
 from mcu.models import Category, District, Municipality, Organisation
+from mcu.querysets import q_rebased
 
 from .models import DEFAULT_MIN_CASES, DEFAULT_WEIGHTS, RatingWeights
 
@@ -180,27 +181,6 @@ class Scope:
 
 #: the lookups of a case that its clocks, answers and feedback carry themselves
 ROW_COPIES = ("municipality_id", "municipality__", "organisation_id")
-
-
-def q_rebased(q: Q, *, via: str, own: tuple[str, ...]) -> Q:
-    """``q`` with the lookups ``via`` + one of ``own`` read on the row itself
-    (``case__municipality_id__in`` → ``municipality_id__in``); the others unchanged."""
-    out = copy.copy(q)
-    children = []
-    for child in q.children:
-        if isinstance(child, Q):
-            children.append(q_rebased(child, via=via, own=own))
-            continue
-        if not isinstance(child, tuple):  # an expression (Exists…): as it is
-            children.append(child)
-            continue
-        lookup, value = child
-        rest = lookup[len(via) :] if lookup.startswith(via) else None
-        if rest is not None and any(rest == o or rest.startswith(o) for o in own):
-            lookup = rest
-        children.append((lookup, value))
-    out.children = children
-    return out
 
 
 def analytics_scope(
@@ -611,7 +591,7 @@ def _zones(scope: Scope) -> dict[str, tuple]:
     return zones
 
 
-def _per_period(scope, qs, field_name: str, periods: list[Period], *, via: str, values, **counts):
+def _per_period(scope, qs, field_name: str, periods: list[Period], *, values, **counts):
     """``qs`` counted in SQL per period and ``values`` (e.g. the organisation): rows of
     ``(period index, *values, *counts)``. A row's period is the one its ``field``'s local
     date falls in, in its municipality's zone — one statement per zone of the scope (one
@@ -632,8 +612,8 @@ def _per_period(scope, qs, field_name: str, periods: list[Period], *, via: str, 
             output_field=IntegerField(),
         )
         rows = (
-            qs.filter(scope.in_period(window, field_name, via=via))
-            .filter(**{f"{via}municipality_id__in": mun_ids})
+            qs.filter(scope.in_period(window, field_name))
+            .filter(municipality_id__in=mun_ids)
             .annotate(_period=index)
             .values("_period", *values)
             .annotate(**counts)
@@ -686,7 +666,7 @@ def _collect_periods(
     #    заявителем низкой оценки удовлетворенности»)
     repeated = Q(repeat_count__gt=0) | Q(repeats_id__isnull=False)
     for i, org_id, received, rep in _per_period(
-        scope, cases, "received_at", periods, via="", values=org,
+        scope, cases, "received_at", periods, values=org,
         received=_rows(), repeated=_rows(filter=repeated),
     ):  # fmt: skip
         add(i, org_id, received=received, repeated=rep)
@@ -695,7 +675,7 @@ def _collect_periods(
     final, interim = Q(kind=Answer.Kind.FINAL), Q(kind=Answer.Kind.INTERIM)
     published = Answer.objects.filter(own, published_at__isnull=False)
     for i, org_id, answered, n_interim in _per_period(
-        scope, published, "published_at", periods, via="", values=org,
+        scope, published, "published_at", periods, values=org,
         answered=Count("case_id", distinct=True, filter=final),
         interim=_rows(filter=interim),
     ):  # fmt: skip
@@ -710,7 +690,7 @@ def _collect_periods(
     breached = q_was_breached(scope.now)
     answer, promise = Q(stage=Stage.ANSWER), Q(stage=Stage.PROMISE)
     for i, org_id, due, overdue, on_time, broken in _per_period(
-        scope, clocks, "due_at", periods, via="", values=org,
+        scope, clocks, "due_at", periods, values=org,
         answer_due=_rows(filter=answer),
         overdue=_rows(filter=answer & breached),
         on_time=_rows(filter=answer & ~breached & Q(met_at__isnull=False)),
@@ -721,7 +701,7 @@ def _collect_periods(
     # 4. final answers submitted in the period, and which of them were returned
     submitted = Answer.objects.filter(own, kind=Answer.Kind.FINAL)
     for i, org_id, n, returned in _per_period(
-        scope, submitted, "created_at", periods, via="", values=org,
+        scope, submitted, "created_at", periods, values=org,
         submitted=_rows(), returned=_rows(filter=Q(status=Answer.Status.RETURNED)),
     ):  # fmt: skip
         add(i, org_id, submitted=n, returned=returned)
@@ -730,7 +710,7 @@ def _collect_periods(
     rated = Q(rating__isnull=False)
     low = rated & Q(rating__lte=low_satisfaction_threshold())
     for i, org_id, reopened, n, total, n_low in _per_period(
-        scope, Feedback.objects.filter(own), "at", periods, via="", values=org,
+        scope, Feedback.objects.filter(own), "at", periods, values=org,
         reopened=_rows(filter=Q(reopened=True)),
         ratings=_rows(filter=rated),
         ratings_sum=Sum("rating", filter=rated),
@@ -887,19 +867,13 @@ def _problem_of(category_id: int | None, tree: dict) -> int | None:
     return lineage[-2] if len(lineage) >= 2 else lineage[-1]
 
 
-def _ever_breached(scope: Scope) -> Q:
-    """A case with an obligation clock ever breached (``deadlines.state.q_was_breached``):
-    the analytics' «просрочено» of a case, as a condition on the case's own row
-    (``deadlines.selectors.case_was_breached_condition``)."""
-    return case_was_breached_condition(scope.now)
-
-
 def _counted(scope: Scope, cases: QuerySet[Case], *fields: str):
     """``(*fields, cases, of them overdue)`` rows: ``cases`` grouped by ``fields`` in the
-    database (overdue: ``_ever_breached``)."""
+    database (overdue: ``case_was_breached_condition``, the analytics' «просрочено» of a
+    case read on its row)."""
     return (
         cases.values(*fields)
-        .annotate(_n=_rows(), _overdue=_rows(filter=_ever_breached(scope)))
+        .annotate(_n=_rows(), _overdue=_rows(filter=case_was_breached_condition(scope.now)))
         .order_by()
         .values_list(*fields, "_n", "_overdue")
     )
@@ -1069,7 +1043,7 @@ def heatmap_district_category(*, scope: Scope, period: Period) -> HeatMap:
         current.values("category_id", "district_id")
         .annotate(
             n=_rows(),
-            overdue=_rows(filter=_ever_breached(scope)),
+            overdue=_rows(filter=case_was_breached_condition(scope.now)),
             rated_n=_rows(filter=rated),
             rated_sum=Sum("satisfaction", filter=rated),
         )
@@ -1202,7 +1176,7 @@ def rising_problems(*, scope: Scope, date_to: date, only_rising: bool = True) ->
     ]
     weeks: dict[int, list[int]] = defaultdict(lambda: [0] * (RISING_WEEKS + 1))
     for index, cat, n in _per_period(
-        scope, scope.cases(), "received_at", periods, via="", values=["category_id"], n=_rows()
+        scope, scope.cases(), "received_at", periods, values=["category_id"], n=_rows()
     ):
         problem = _problem_of(cat, tree)
         if problem is not None:
@@ -1483,7 +1457,7 @@ def channel_history(*, scope: Scope, periods: list[Period]) -> dict[str, list[in
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(periods))
     labels = dict(Channel.choices)
     for i, channel, n in _per_period(
-        scope, scope.cases(), "received_at", periods, via="", values=["channel"], n=_rows()
+        scope, scope.cases(), "received_at", periods, values=["channel"], n=_rows()
     ):
         series[str(labels.get(channel, channel))][i] += n
     return dict(sorted(series.items(), key=lambda kv: -sum(kv[1])))

@@ -23,25 +23,13 @@ from django.db import connection, transaction
 from deadlines.calendars import calendar_for
 from deadlines.engine import CalendarDataMissing, working_seconds_between
 
-#: the models that are ``CaseCopy`` rows, by their label
-COPY_MODELS = ("deadlines.Deadline", "cases.Answer", "cases.Feedback")
 
-
-def working_seconds_since_receipt(case, at: datetime, *, calendars: dict | None = None):
-    """Working seconds from ``case.received_at`` to ``at`` on its municipality's calendar,
-    None when the calendar has no data for a year of it (never a Monday–Friday guess)."""
-    calendars = {} if calendars is None else calendars
-    mun = case.municipality
-    if mun.pk not in calendars:
-        try:
-            calendars[mun.pk] = calendar_for(mun)
-        except CalendarDataMissing:
-            calendars[mun.pk] = None
-    calendar = calendars[mun.pk]
-    if calendar is None:
-        return None
+def working_seconds_since_receipt(received_at: datetime, at: datetime, municipality):
+    """Working seconds from ``received_at`` to ``at`` on the municipality's calendar
+    (``calendar_for``, cached per process), None when the calendar has no data for a year
+    of it (never a Monday–Friday guess)."""
     try:
-        return max(0, working_seconds_between(case.received_at, at, calendar))
+        return max(0, working_seconds_between(received_at, at, calendar_for(municipality)))
     except CalendarDataMissing:
         return None
 
@@ -56,49 +44,37 @@ def publication_facts(case, *, at: datetime, answer_pk: int | None = None) -> di
         others = others.exclude(pk=answer_pk)
     earlier = others.exists()
     return {
-        "working_seconds": working_seconds_since_receipt(case, at),
+        "working_seconds": working_seconds_since_receipt(case.received_at, at, case.municipality),
         "first_reply": not earlier,
     }
 
 
 def case_rows_follow(case) -> None:
     """The case's clocks, answers and feedback take its current organisation."""
-    from django.apps import apps
+    from deadlines.models import Deadline
 
-    for label in COPY_MODELS:
-        apps.get_model(label).objects.filter(case_id=case.pk).update(
-            organisation_id=case.organisation_id
-        )
+    from .models import Answer, Feedback
+
+    for model in (Deadline, Answer, Feedback):
+        model.objects.filter(case_id=case.pk).update(organisation_id=case.organisation_id)
 
 
 def copies_fill(models) -> None:
     """Copy each row's case's municipality and organisation (``models``: the CaseCopy
-    models, current or historical). One UPDATE per table."""
-    for model in models:
-        table = model._meta.db_table
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute(
-                    f'UPDATE "{table}" AS r SET municipality_id = c.municipality_id, '
-                    "organisation_id = c.organisation_id "
-                    'FROM "cases_case" AS c WHERE c.id = r.case_id'
-                )
-        else:
-            with connection.cursor() as cur:
-                cur.execute(
-                    f'UPDATE "{table}" SET '
-                    'municipality_id = (SELECT c.municipality_id FROM "cases_case" c '
-                    f'WHERE c.id = "{table}".case_id), '
-                    'organisation_id = (SELECT c.organisation_id FROM "cases_case" c '
-                    f'WHERE c.id = "{table}".case_id)'
-                )
+    models, current or historical). One UPDATE … FROM per table (PostgreSQL, and SQLite
+    from 3.33)."""
+    with connection.cursor() as cur:
+        for model in models:
+            cur.execute(
+                f'UPDATE "{model._meta.db_table}" AS r SET municipality_id = c.municipality_id, '
+                'organisation_id = c.organisation_id FROM "cases_case" AS c WHERE c.id = r.case_id'
+            )
 
 
 def answer_times_fill(Answer, Municipality, *, batch: int = 20_000) -> int:
     """``working_seconds`` and ``first_reply`` of every published answer (``Answer`` and
     ``Municipality``: current or historical models), read case by case in order of
     publication. Returns the number of answers written."""
-    calendars: dict = {}
     municipalities = {m.pk: m for m in Municipality.objects.all()}
     last_case = None
     updates: list[tuple[int, int | None, bool]] = []
@@ -109,22 +85,13 @@ def answer_times_fill(Answer, Municipality, *, batch: int = 20_000) -> int:
         .values_list("pk", "case_id", "published_at", "case__received_at", "case__municipality_id")
     )
     for pk, case_id, at, received_at, mun_id in rows.iterator(chunk_size=batch):
-        case = _Receipt(municipalities[mun_id], received_at)
         first, last_case = case_id != last_case, case_id
-        updates.append((pk, working_seconds_since_receipt(case, at, calendars=calendars), first))
+        seconds = working_seconds_since_receipt(received_at, at, municipalities[mun_id])
+        updates.append((pk, seconds, first))
         if len(updates) >= batch:
             written += _write_times(Answer, updates)
             updates = []
     return written + _write_times(Answer, updates)
-
-
-class _Receipt:
-    """What ``working_seconds_since_receipt`` reads of a case."""
-
-    __slots__ = ("municipality", "received_at")
-
-    def __init__(self, municipality, received_at):
-        self.municipality, self.received_at = municipality, received_at
 
 
 def _write_times(Answer, updates) -> int:

@@ -66,17 +66,9 @@ def deadlines_plan_many(
         except CalendarDataMissing as exc:
             not_started.append(ClockNotStarted(case=case, stage=stage, error=exc))
             continue
-        clocks.append(
-            Deadline(
-                case=case,
-                stage=stage,
-                policy=rule.policy,
-                started_at=started_at,
-                municipality_id=case.municipality_id,
-                organisation_id=case.organisation_id,
-                **times,
-            )
-        )
+        clock = Deadline(case=case, stage=stage, policy=rule.policy, started_at=started_at, **times)
+        clock.copy_case()  # rows_insert does not run save()
+        clocks.append(clock)
     return clocks, not_started
 
 

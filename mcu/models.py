@@ -187,11 +187,11 @@ class CaseCopy(ChoiceLabels):
             self.copy_case()
         super().save(*args, **kwargs)
 
-    def copy_case(self, case=None) -> None:
-        """Take the municipality and organisation of ``case`` (default: the row's own)."""
-        case = case or self.case
-        self.municipality_id = case.municipality_id
-        self.organisation_id = case.organisation_id
+    def copy_case(self) -> None:
+        """Take the municipality and organisation of the row's case (what is copied:
+        ``save`` and the bulk paths, which bypass it, both call this)."""
+        self.municipality_id = self.case.municipality_id
+        self.organisation_id = self.case.organisation_id
 
 
 class Category(models.Model):

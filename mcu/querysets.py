@@ -24,6 +24,25 @@ def q_prefixed(q: models.Q, via: str) -> models.Q:
     return out
 
 
+def q_rebased(q: models.Q, *, via: str, own: tuple[str, ...]) -> models.Q:
+    """``q_prefixed`` undone for some lookups: those that are ``via`` + one of ``own`` are
+    read on the row itself (``case__municipality_id__in`` → ``municipality_id__in``, for a
+    row that carries its case's municipality); the others are left as they are."""
+    out = copy.copy(q)
+    children = []
+    for child in q.children:
+        if isinstance(child, models.Q):
+            child = q_rebased(child, via=via, own=own)
+        elif isinstance(child, tuple):  # (lookup, value); an expression stays as it is
+            lookup, value = child
+            rest = lookup[len(via) :] if lookup.startswith(via) else ""
+            if rest and any(rest.startswith(o) for o in own):
+                child = (rest, value)
+        children.append(child)
+    out.children = children
+    return out
+
+
 class ScopedQuerySet(models.QuerySet):
     #: the lookup from this model to its Municipality, e.g. "municipality"
     municipality_lookup = "municipality"

@@ -3,9 +3,9 @@ organisation from its case, and each published answer's working time and first-r
 mark (cases.copies, the same code generate_cases runs); each case's breach on record."""
 
 from django.db import migrations
-from django.db.models import Exists, F, OuterRef, Q
 
 from deadlines.choices import OBLIGATION_STAGES
+from deadlines.state import q_breach_on_record
 
 
 def fill(apps, schema_editor):
@@ -14,12 +14,10 @@ def fill(apps, schema_editor):
     copies_fill([apps.get_model("deadlines", "Deadline"), apps.get_model("cases", "Answer"),
                  apps.get_model("cases", "Feedback")])  # fmt: skip
     answer_times_fill(apps.get_model("cases", "Answer"), apps.get_model("mcu", "Municipality"))
-    # Case.breach_recorded: what deadlines.services.cases_next_due_refresh keeps.
+    # Case.breach_recorded: what deadlines.services.cases_breach_marks_refresh_all sets.
     Case, Deadline = apps.get_model("cases", "Case"), apps.get_model("deadlines", "Deadline")
-    on_record = Deadline.objects.filter(stage__in=OBLIGATION_STAGES, case_id=OuterRef("pk")).filter(
-        Q(breached_at__isnull=False) | Q(met_at__isnull=False, met_at__gt=F("due_at"))
-    )
-    Case.objects.filter(Exists(on_record)).update(breach_recorded=True)
+    on_record = Deadline.objects.filter(q_breach_on_record(), stage__in=OBLIGATION_STAGES)
+    Case.objects.filter(pk__in=on_record.values("case_id")).update(breach_recorded=True)
 
 
 class Migration(migrations.Migration):
