@@ -288,6 +288,15 @@
     var q = document.getElementById("id_q");
     if (q) lastSearch = q.value;
   });
+  // On a phone the queues are one scrolling line: the open queue is brought into view, so
+  // «Готово к публикации» is not the highlighted tab hidden off the right edge.
+  document.addEventListener("DOMContentLoaded", function () {
+    var current = document.querySelector(".list-head .queues a[aria-current='true']");
+    var strip = current && current.closest("nav");
+    if (strip && strip.scrollWidth > strip.clientWidth) {
+      current.scrollIntoView({ inline: "center", block: "nearest" });
+    }
+  });
   // A form that undoes something (revoking an API key) asks first: data-confirm="…".
   document.addEventListener("submit", function (evt) {
     var form = evt.target;

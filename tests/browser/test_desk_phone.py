@@ -111,3 +111,16 @@ def test_phone_forms_without_a_fold_button_stay_open(page, live_server, world):
     page.goto(f"{live_server.url}/analytics/rating/")
     assert page.locator("form.filters").first.is_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_phone_shows_the_open_queue_in_its_one_line_strip(page, live_server, world):
+    """On a phone the queues are one line that scrolls sideways: opening the last one
+    («Готово к публикации») brings its highlighted tab into view, not off the edge."""
+    CaseFactory(municipality=world.mun, organisation=world.org, status="approved")
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "administrator")
+    page.goto(f"{live_server.url}/cases/?queue=ready")
+    tab = page.locator(".queues a[aria-current='true']")
+    assert "Готово к публикации" in tab.inner_text()
+    box = tab.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
